@@ -1,0 +1,5 @@
+/** The driver registry: one line per kind. */
+import type { DriverDef } from "../registry.ts";
+import exec from "./exec.ts";
+
+export const drivers: readonly DriverDef[] = [exec];

@@ -1,0 +1,9 @@
+/** The expectation registry: one line per kind. */
+import type { ExpectationDef } from "../registry.ts";
+import connections from "./connections.ts";
+import exitCode from "./exit-code.ts";
+import haproxyServerState from "./haproxy-server-state.ts";
+import log from "./log.ts";
+import output from "./output.ts";
+
+export const expectations: readonly ExpectationDef[] = [exitCode, output, log, connections, haproxyServerState];

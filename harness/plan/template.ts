@@ -1,0 +1,96 @@
+/**
+ * ${...} references. `${name}` is a parameter, substituted when the plan expands a variant;
+ * `${component.attr}` (ip, name, id) is a runtime value, substituted just before a step runs or
+ * an expectation is evaluated. `$${` writes a literal `${`.
+ */
+import type { Path } from "../schema/source.ts";
+
+const REF = /\$(\$?)\{([^}]*)\}/g;
+export const RUNTIME_ATTRS = ["ip", "name", "id"] as const;
+
+export type Params = Record<string, string | number | boolean>;
+
+export interface TemplateProblem {
+  path: Path;
+  message: string;
+}
+
+/** Substitutes parameters in every string of a plain YAML tree; reports unknown names. */
+export function substituteParams(
+  value: unknown,
+  params: Params,
+  componentNames: readonly string[],
+  path: Path = [],
+  problems: TemplateProblem[] = [],
+): { value: unknown; problems: TemplateProblem[] } {
+  const walk = (v: unknown, p: Path): unknown => {
+    if (typeof v === "string") return substituteString(v, params, componentNames, p, problems);
+    if (Array.isArray(v)) return v.map((item, i) => walk(item, [...p, i]));
+    if (v && typeof v === "object") {
+      return Object.fromEntries(Object.entries(v).map(([k, item]) => [k, walk(item, [...p, k])]));
+    }
+    return v;
+  };
+  return { value: walk(value, path), problems };
+}
+
+function substituteString(
+  s: string,
+  params: Params,
+  componentNames: readonly string[],
+  path: Path,
+  problems: TemplateProblem[],
+): unknown {
+  const whole = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(s);
+  if (whole && whole[1]! in params) return params[whole[1]!];
+  return s.replace(REF, (all, escape: string, name: string) => {
+    if (escape) return all;
+    const ref = name.trim();
+    if (ref in params) return String(params[ref]);
+    if (ref.includes(".")) {
+      const [comp, attr] = ref.split(".", 2) as [string, string];
+      if (!componentNames.includes(comp)) {
+        problems.push({ path, message: `\${${ref}} names no component; components: ${componentNames.join(", ") || "none"}` });
+      } else if (!(RUNTIME_ATTRS as readonly string[]).includes(attr)) {
+        problems.push({ path, message: `\${${ref}}: unknown attribute \`${attr}\`; expected one of ${RUNTIME_ATTRS.join(", ")}` });
+      }
+      return all;
+    }
+    const known = Object.keys(params);
+    problems.push({
+      path,
+      message: `unknown parameter \${${ref}}; ${known.length ? `declared: ${known.join(", ")}` : "the scenario declares no params"}`,
+    });
+    return all;
+  });
+}
+
+/** Substitutes declared parameters in a fixture's text; everything else is left for the software. */
+export function substituteFixture(text: string, params: Params): string {
+  return text.replace(REF, (all, escape: string, name: string) => {
+    if (escape) return all;
+    const ref = name.trim();
+    return ref in params ? String(params[ref]) : all;
+  });
+}
+
+/** Resolves runtime references (`${lb.ip}`) in the strings of a validated tree, in place of copies. */
+export function resolveRuntime<T>(value: T, lookup: (component: string, attr: string) => string): T {
+  const walk = (v: unknown): unknown => {
+    if (typeof v === "string") {
+      return v.replace(REF, (all, escape: string, name: string) => {
+        if (escape) return `\${${name}}`;
+        const ref = name.trim();
+        if (!ref.includes(".")) return all;
+        const [comp, attr] = ref.split(".", 2) as [string, string];
+        return lookup(comp, attr);
+      });
+    }
+    if (Array.isArray(v)) return v.map(walk);
+    if (v && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
+      return Object.fromEntries(Object.entries(v).map(([k, item]) => [k, walk(item)]));
+    }
+    return v;
+  };
+  return walk(value) as T;
+}

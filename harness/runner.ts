@@ -1,0 +1,341 @@
+/**
+ * Runs one planned variant: images, networks, components, the timeline of steps, then the
+ * expectations; teardown always. Returns what was observed and every verdict with its evidence.
+ */
+import { readFileSync } from "node:fs";
+import { errorMessage, exitCodeOf, ExitCode, HarnessError, ScenarioRuntimeError, type ExitCodeValue } from "./errors.ts";
+import type { ComponentInstance, ExpectContext, StepContext, StepObservation, StepOutput, Verdict } from "./registry.ts";
+import type { PlannedCheck, PlannedStep, VariantPlan } from "./plan/plan.ts";
+import { resolveRuntime, substituteFixture } from "./plan/template.ts";
+import { ensureImages } from "./runtime/images.ts";
+import { installSignalHandlers, Run, type TeardownReport } from "./runtime/run.ts";
+import type { FixtureRef } from "./schema/types.ts";
+import type { TimelineEvent } from "./observe/timeline.ts";
+
+export interface CheckResult extends Verdict {
+  kind: string;
+  role: PlannedCheck["role"];
+  negated: boolean;
+  label: string;
+  because?: string;
+  /** scenario.yaml:line where the expectation is written. */
+  source: string;
+}
+
+export interface VariantResult {
+  scenario: string;
+  variant: string;
+  outcome: "reproduces" | "fixed";
+  runId: string;
+  status: "passed" | "failed";
+  exitCode: ExitCodeValue;
+  error?: string;
+  checks: CheckResult[];
+  steps: StepObservation[];
+  artifactsDir: string;
+  timing: {
+    totalMs: number;
+    setupMs: number;
+    stepsMs: number;
+    checksMs: number;
+    teardownMs: number;
+    /** The scenario's own waits (sleep steps), real time. */
+    waitMs: number;
+  };
+  teardown?: TeardownReport;
+}
+
+export interface RunEvents {
+  variantStart?(plan: VariantPlan, runId: string): void;
+  phase?(plan: VariantPlan, text: string): void;
+  stepEnd?(plan: VariantPlan, step: PlannedStep, obs: StepObservation | undefined, error?: string): void;
+  check?(plan: VariantPlan, check: CheckResult): void;
+  variantEnd?(plan: VariantPlan, result: VariantResult): void;
+}
+
+export interface RunOptions {
+  artifactsRoot: string;
+  events?: RunEvents;
+  /** Install SIGINT/SIGTERM handlers that tear down and exit (the CLI); vitest workers too. */
+  handleSignals?: boolean;
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const t = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+
+function stepName(step: PlannedStep): string {
+  return step.id ?? `step-${step.index + 1}`;
+}
+
+export async function runVariant(plan: VariantPlan, opts: RunOptions): Promise<VariantResult> {
+  if (opts.handleSignals !== false) installSignalHandlers();
+  const ev = opts.events ?? {};
+  const run = new Run({ scenario: plan.scenario.name, variant: plan.variant.name, artifactsRoot: opts.artifactsRoot });
+  const t0 = Date.now();
+  ev.variantStart?.(plan, run.runId);
+  run.timeline.add("run", "runtime", `run ${run.runId}: ${plan.scenario.name} [${plan.variant.name}] expects the failure to be ${plan.variant.outcome === "reproduces" ? "reproduced" : "absent"}`);
+
+  const instances = new Map<string, ComponentInstance>();
+  const observations = new Map<string, StepObservation>();
+  const background = new Map<string, Promise<void>>();
+  let error: unknown;
+  let setupMs = 0;
+  let stepsMs = 0;
+  let waitMs = 0;
+
+  const fixture = (ref: FixtureRef) => substituteFixture(readFileSync(ref.absPath, "utf8"), plan.params);
+  const lookup = (component: string, attr: string): string => {
+    const inst = instances.get(component);
+    if (!inst) throw new ScenarioRuntimeError(`\${${component}.${attr}}: component \`${component}\` is not running`);
+    if (attr === "ip") return inst.container.ip();
+    if (attr === "name") return inst.container.name;
+    return inst.container.id;
+  };
+  const stepCtx: StepContext = {
+    runId: run.runId,
+    timeline: run.timeline,
+    artifactsDir: run.artifactsDir,
+    signal: run.signal,
+    timescale: plan.timescale,
+    component(name) {
+      const inst = instances.get(name);
+      if (!inst) throw new ScenarioRuntimeError(`component \`${name}\` is not running`);
+      return inst;
+    },
+    fixture,
+    artifact: (rel, content) => run.artifact(rel, content),
+    note: (text) => void run.timeline.add("note", "scenario", text),
+  };
+
+  try {
+    // ---- set-up: images, networks, components in dependency order (independent ones together)
+    ev.phase?.(plan, "images");
+    await ensureImages(plan.images, { log: (l) => ev.phase?.(plan, l) });
+    await run.createNetworks(plan.networks);
+    const pending = [...plan.components];
+    const ready = new Set<string>();
+    while (pending.length) {
+      const wave = pending.filter((c) => c.dependsOn.every((d) => ready.has(d)));
+      ev.phase?.(plan, `starting ${wave.map((c) => `${c.name} (${c.def.kind})`).join(", ")}`);
+      await Promise.all(
+        wave.map(async (c) => {
+          const spec = c.def.container(c.spec as never, {
+            runId: run.runId,
+            name: c.name,
+            scenarioDir: plan.dir,
+            fixture,
+          });
+          const container = await run.startComponent({
+            component: c.name,
+            kind: c.def.kind,
+            spec,
+            networks: c.networks,
+            readyTimeoutMs: c.readyTimeoutMs,
+          });
+          const inst: ComponentInstance = { name: c.name, kind: c.def.kind, container, spec: c.spec, state: new Map() };
+          instances.set(c.name, inst);
+          await c.def.afterStart?.(inst, stepCtx);
+          ready.add(c.name);
+        }),
+      );
+      for (const c of wave) pending.splice(pending.indexOf(c), 1);
+    }
+    setupMs = Date.now() - t0;
+
+    // ---- the timeline
+    const tSteps = Date.now();
+    for (const step of plan.steps) {
+      run.throwIfInterrupted();
+      if (step.type === "sleep") {
+        run.timeline.add("step", "scenario", `${step.label}${step.why ? `: ${step.why}` : ""}`);
+        const s0 = Date.now();
+        await sleep(step.duration.ms, run.signal);
+        waitMs += Date.now() - s0;
+        ev.stepEnd?.(plan, step, undefined);
+        continue;
+      }
+      if (step.type === "wait") {
+        run.timeline.add("step", "scenario", step.label);
+        const target = background.get(step.target);
+        if (target) {
+          const limit = step.timeoutMs ?? 24 * 3600_000;
+          await Promise.race([
+            target,
+            sleep(limit, run.signal).then(() => {
+              throw new ScenarioRuntimeError(`background step \`${step.target}\` did not finish within ${limit} ms`);
+            }),
+          ]);
+        }
+        ev.stepEnd?.(plan, step, observations.get(step.target));
+        continue;
+      }
+      const exec = executeStep(step, stepCtx, lookup, run, observations).then(
+        (obs) => ev.stepEnd?.(plan, step, obs),
+        (err: unknown) => {
+          ev.stepEnd?.(plan, step, undefined, errorMessage(err));
+          throw err;
+        },
+      );
+      if (step.background) {
+        // A background step's failure fails the run when it is waited for, or at the end.
+        exec.catch(() => {});
+        background.set(stepName(step), exec);
+        continue;
+      }
+      await exec;
+    }
+    await Promise.all(background.values());
+    stepsMs = Date.now() - tSteps;
+  } catch (err) {
+    error = err;
+    if (!setupMs) setupMs = Date.now() - t0;
+    run.timeline.add("run", "runtime", `stopped: ${errorMessage(err)}`);
+  }
+
+  // ---- expectations, even after an error: what was observed still says something
+  const tChecks = Date.now();
+  const checks = evaluateChecks(plan, run, instances, observations, lookup, ev);
+  const checksMs = Date.now() - tChecks;
+
+  const teardown = await run.teardown();
+  if (teardown.errors.length) {
+    error ??= new HarnessError(`teardown: ${teardown.errors.join("; ")}`, { exitCode: ExitCode.environment });
+  }
+  const failed = error !== undefined || checks.some((c) => !c.ok);
+  const result: VariantResult = {
+    scenario: plan.scenario.name,
+    variant: plan.variant.name,
+    outcome: plan.variant.outcome,
+    runId: run.runId,
+    status: failed ? "failed" : "passed",
+    exitCode: error !== undefined ? exitCodeOf(error) : failed ? ExitCode.failed : ExitCode.ok,
+    ...(error !== undefined ? { error: errorMessage(error) } : {}),
+    checks,
+    steps: [...observations.values()],
+    artifactsDir: run.artifactsDir,
+    timing: { totalMs: Date.now() - t0, setupMs, stepsMs, checksMs, teardownMs: teardown.durationMs, waitMs },
+    teardown,
+  };
+  writeArtifacts(run, plan, result);
+  ev.variantEnd?.(plan, result);
+  return result;
+}
+
+async function executeStep(
+  step: Exclude<PlannedStep, { type: "sleep" | "wait" }>,
+  ctx: StepContext,
+  lookup: (c: string, a: string) => string,
+  run: Run,
+  observations: Map<string, StepObservation>,
+): Promise<StepObservation> {
+  const id = stepName(step);
+  const startedAt = Date.now();
+  run.timeline.add("step", "scenario", `${step.label} started`);
+  let out: StepOutput;
+  let kind: string;
+  try {
+    const args = resolveRuntime(step.args, lookup);
+    if (step.type === "action") {
+      kind = `action:${step.action}`;
+      out = await step.def.run(ctx.component(step.component), args, ctx);
+    } else if (step.type === "run") {
+      kind = step.def.kind;
+      out = await step.def.run(args, ctx);
+    } else {
+      kind = `fault:${step.def.kind}`;
+      const revert = await step.def.apply(args, ctx);
+      run.addRevert(step.label, revert);
+      out = { stdout: "", stderr: "" };
+    }
+  } catch (err) {
+    const obs: StepObservation = { id, kind: step.type, startedAt, durationMs: Date.now() - startedAt, stdout: "", stderr: "", error: errorMessage(err) };
+    obs.artifact = run.artifact(`steps/${String(step.index + 1).padStart(2, "0")}-${id}.json`, JSON.stringify(obs, null, 2));
+    observations.set(id, obs);
+    run.timeline.add("step", "scenario", `${step.label} failed: ${errorMessage(err)}`);
+    throw err instanceof HarnessError ? err : new ScenarioRuntimeError(`step ${step.index + 1} (${step.label}) failed: ${errorMessage(err)}`, { cause: err });
+  }
+  const obs: StepObservation = {
+    id,
+    kind,
+    ...out,
+    startedAt: out.startedAt ?? startedAt,
+    durationMs: out.durationMs ?? Date.now() - startedAt,
+  };
+  obs.artifact = run.artifact(`steps/${String(step.index + 1).padStart(2, "0")}-${id}.json`, JSON.stringify(obs, null, 2));
+  observations.set(id, obs);
+  const code = obs.exitCode !== undefined ? ` exit ${obs.exitCode}` : "";
+  run.timeline.add("step", "scenario", `${step.label} done in ${obs.durationMs} ms${code}`, { stdout: obs.stdout.slice(0, 500) });
+  return obs;
+}
+
+function evaluateChecks(
+  plan: VariantPlan,
+  run: Run,
+  instances: Map<string, ComponentInstance>,
+  observations: Map<string, StepObservation>,
+  lookup: (c: string, a: string) => string,
+  ev: RunEvents,
+): CheckResult[] {
+  const ctx: ExpectContext = {
+    step(id) {
+      const obs = observations.get(id);
+      if (!obs) throw new ScenarioRuntimeError(`step \`${id}\` did not run`);
+      return obs;
+    },
+    component(name) {
+      const inst = instances.get(name);
+      if (!inst) throw new ScenarioRuntimeError(`component \`${name}\` did not start`);
+      return inst;
+    },
+    observe(component, observable) {
+      const inst = this.component(component);
+      const def = plan.components.find((c) => c.name === component)!.def;
+      return def.observables[observable]!.read(inst);
+    },
+    logArtifact: (component) => `components/${component}.log`,
+  };
+  return plan.checks.map((c) => {
+    let v: Verdict;
+    try {
+      v = c.def.evaluate(resolveRuntime(c.args, lookup), ctx);
+    } catch (err) {
+      v = { ok: false, inconclusive: true, expected: c.label, got: `could not be evaluated: ${errorMessage(err)}`, evidence: [] };
+    }
+    const ok = c.negate ? !v.ok && !v.inconclusive : v.ok;
+    const result: CheckResult = {
+      ...v,
+      ok,
+      expected: c.negate ? `NOT: ${v.expected}` : v.expected,
+      kind: c.def.kind,
+      role: c.role,
+      negated: c.negate,
+      label: c.label,
+      ...(c.because ? { because: c.because } : {}),
+      source: `${c.pos.file}:${c.pos.line}`,
+    };
+    run.timeline.add("expect", c.role, `${ok ? "met" : "NOT met"}: ${result.expected} — got ${result.got}`);
+    ev.check?.(plan, result);
+    return result;
+  });
+}
+
+function writeArtifacts(run: Run, plan: VariantPlan, result: VariantResult) {
+  for (const [name, c] of run.containers) run.artifact(`components/${name}.log`, c.follower.render());
+  const events: TimelineEvent[] = run.timeline.sorted();
+  run.artifact("timeline.ndjson", events.map((e) => JSON.stringify(e)).join("\n") + "\n");
+  run.artifact(
+    "result.json",
+    JSON.stringify({ ...result, file: plan.file, params: plan.params, timescale: plan.timescale }, null, 2),
+  );
+}

@@ -1,0 +1,145 @@
+/**
+ * The scenario format (version 1), assembled from the registries of components, drivers, faults
+ * and expectations. The same schemas validate files, give the TypeScript types and generate the
+ * JSON Schema for editors.
+ */
+import { z } from "zod";
+import { components } from "../components/index.ts";
+import { drivers } from "../drivers/index.ts";
+import { expectations } from "../expect/index.ts";
+import { faults } from "../faults/index.ts";
+import { componentRef, incidentDuration, realDuration, slug, stepRef } from "./types.ts";
+
+const stepId = slug.describe("a name for the step, so expectations and `wait` steps can refer to it");
+const scalar = z.union([z.string(), z.number(), z.boolean()]);
+export const paramsSchema = z
+  .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: "expected a name of letters, digits and _" }), scalar)
+  .describe("values substituted for ${name} in the scenario and its fixtures");
+
+/** Fields every component has, whatever its kind. */
+export const componentCommon = {
+  networks: z.array(slug).min(1).optional().describe("networks to join; default: the first network"),
+  dependsOn: z.array(slug).optional().describe("components that must be ready before this one starts"),
+  readyTimeout: realDuration("how long the component may take to become ready").prefault("30s"),
+};
+
+function kindSchemas<T extends { kind: string; description: string; schema: z.ZodObject }>(
+  defs: readonly T[],
+  key: string,
+  extra: z.ZodRawShape,
+) {
+  return defs.map((d) =>
+    d.schema.safeExtend({ [key]: z.literal(d.kind), ...extra }).describe(d.description),
+  ) as unknown as [z.ZodObject, ...z.ZodObject[]];
+}
+
+export const componentSchemas = kindSchemas(components, "kind", componentCommon);
+export const ComponentSchema = z.discriminatedUnion("kind", componentSchemas);
+
+const expectationCommon = {
+  name: z.string().optional().describe("a label shown in reports"),
+  because: z.string().optional().describe("why this is expected; shown when it fails"),
+};
+export const expectationSchemas = kindSchemas(expectations, "kind", expectationCommon);
+export const ExpectationSchema = z.discriminatedUnion("kind", expectationSchemas);
+
+const stepCommon = {
+  id: stepId.optional(),
+  background: z
+    .boolean()
+    .optional()
+    .describe("start the step and go on; a later `wait` step (or the end of the timeline) waits for it"),
+};
+
+export const ActionStepSchema = z
+  .looseObject({
+    do: z.string().min(1).describe("an action of the component's kind (see `netrepro list`)"),
+    on: componentRef("the component that performs the action"),
+    ...stepCommon,
+  })
+  .describe("an action performed by a component; the other fields are the action's arguments");
+
+export const driverStepSchemas = kindSchemas(drivers, "run", stepCommon);
+export const RunStepSchema = z.discriminatedUnion("run", driverStepSchemas);
+
+export const SleepStepSchema = z
+  .strictObject({
+    sleep: incidentDuration("how long to wait"),
+    id: stepId.optional(),
+    why: z.string().optional().describe("what the wait stands for in the incident"),
+  })
+  .describe("waits; in incident time");
+
+export const WaitStepSchema = z
+  .strictObject({
+    wait: stepRef("a background step to wait for"),
+    timeout: incidentDuration("give up after this long").optional(),
+  })
+  .describe("waits for a background step to finish");
+
+export const faultStepSchemas = faults.length > 0 ? kindSchemas(faults, "fault", { id: stepId.optional() }) : [];
+export const FaultStepSchema = faultStepSchemas.length > 0 ? z.discriminatedUnion("fault", faultStepSchemas as [z.ZodObject, ...z.ZodObject[]]) : undefined;
+
+/** Which key makes a step which kind of step. */
+export const STEP_KEYS = ["do", "run", "sleep", "wait", ...(FaultStepSchema ? ["fault"] : [])] as const;
+
+export const StepSchema = z.union([
+  ActionStepSchema,
+  RunStepSchema,
+  SleepStepSchema,
+  WaitStepSchema,
+  ...(FaultStepSchema ? [FaultStepSchema] : []),
+]);
+
+export const OUTCOMES = ["reproduces", "fixed"] as const;
+
+export const VariantSchema = z.strictObject({
+  description: z.string().min(1).describe("what this variant sets up"),
+  outcome: z
+    .enum(OUTCOMES)
+    .describe("reproduces: every symptom must hold; fixed: no symptom may hold"),
+  params: paramsSchema.optional(),
+  expect: z.array(ExpectationSchema).optional().describe("expectations for this variant only"),
+});
+
+export const NetworkSchema = z.strictObject({
+  internal: z.boolean().default(false).describe("no route out of the network"),
+});
+
+export const ScenarioSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    version: z.literal(1).describe("the scenario format version"),
+    name: slug.describe("the scenario's name; by convention its folder's name"),
+    title: z.string().min(1),
+    incident: z
+      .strictObject({
+        source: z.string().min(1).describe("where the incident was written up"),
+        url: z.string().url().optional(),
+        summary: z.string().min(1).describe("what went wrong, in a few lines"),
+      })
+      .describe("the real incident this scenario reproduces"),
+    timescale: z
+      .number()
+      .positive()
+      .default(1)
+      .describe("incident seconds per real second: 100 runs a 600 s idle gap in 6 s"),
+    params: paramsSchema.optional(),
+    networks: z
+      .record(slug, NetworkSchema)
+      .optional()
+      .describe("networks of the run; default: one network named `net`"),
+    components: z.record(slug, ComponentSchema).describe("the real parts, by name (the name is also its DNS name)"),
+    steps: z.array(StepSchema).min(1).describe("the timeline, in order"),
+    symptoms: z
+      .array(ExpectationSchema)
+      .default([])
+      .describe("the failure itself: all must hold in `reproduces` variants, none in `fixed` ones"),
+    expect: z.array(ExpectationSchema).default([]).describe("expectations for every variant"),
+    variants: z.record(slug, VariantSchema).describe("the bug and the fix, each with the outcome it expects"),
+  })
+  .describe("A netrepro scenario: a real incident as real parts, a timeline and expected observations.");
+
+export type ScenarioInput = z.input<typeof ScenarioSchema>;
+export type Scenario = z.output<typeof ScenarioSchema>;
+export type ExpectationSpec = { kind: string; name?: string; because?: string; [k: string]: unknown };
