@@ -32,7 +32,7 @@ usage:
   netrepro list [paths...]             scenarios and their variants
   netrepro list kinds                  components, actions, drivers, faults, expectations
   netrepro new NAME                    a new scenario folder under scenarios/
-  netrepro images [build|status] [--force]
+  netrepro images [build|status] [--force] [--no-cache]
   netrepro clean [--all]               remove what dead runs left (--all: every netrepro resource)
   netrepro schema [--write]            the JSON Schema and format reference, generated
 
@@ -220,13 +220,18 @@ async function cmdImages(argv: string[]): Promise<ExitCodeValue> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { force: { type: "boolean", default: false }, quiet: { type: "boolean", default: false } },
+    options: {
+      force: { type: "boolean", default: false },
+      "no-cache": { type: "boolean", default: false },
+      quiet: { type: "boolean", default: false },
+    },
   });
   const sub = positionals[0] ?? "status";
   if (sub === "build") {
     const started = Date.now();
     await ensureImages(positionals.slice(1).length ? positionals.slice(1) : imageNames(), {
       force: values.force,
+      noCache: values["no-cache"],
       log: (l) => err(`[netrepro images] ${l}\n`),
     });
     if (!values.quiet) err(`[netrepro images] ready in ${Date.now() - started} ms\n`);

@@ -28,5 +28,5 @@ export function formatMs(ms: number): string {
   if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
   if (ms % 60_000 === 0 && ms >= 60_000) return `${ms / 60_000}m`;
   if (ms >= 1000) return `${+(ms / 1000).toFixed(3)}s`;
-  return `${+ms.toFixed(3)}ms`;
+  return ms < 1 ? `${+ms.toPrecision(3)}ms` : `${+ms.toFixed(3)}ms`;
 }

@@ -11,6 +11,7 @@ import { ensureImages } from "./runtime/images.ts";
 import { installSignalHandlers, Run, type TeardownReport } from "./runtime/run.ts";
 import type { FixtureRef } from "./schema/types.ts";
 import type { TimelineEvent } from "./observe/timeline.ts";
+import { applyRole } from "./expect/verdict.ts";
 
 export interface CheckResult extends Verdict {
   kind: string;
@@ -312,11 +313,10 @@ function evaluateChecks(
     } catch (err) {
       v = { ok: false, inconclusive: true, expected: c.label, got: `could not be evaluated: ${errorMessage(err)}`, evidence: [] };
     }
-    const ok = c.negate ? !v.ok && !v.inconclusive : v.ok;
+    const final = applyRole(v, c.negate);
+    const ok = final.ok;
     const result: CheckResult = {
-      ...v,
-      ok,
-      expected: c.negate ? `NOT: ${v.expected}` : v.expected,
+      ...final,
       kind: c.def.kind,
       role: c.role,
       negated: c.negate,

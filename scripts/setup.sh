@@ -145,16 +145,15 @@ debian_mirror() {
 
 # ---------------------------------------------------------------- 4. npm dependencies
 ensure_deps() {
-  local stamp="$ROOT/node_modules/.netrepro-lock-hash" want
-  want="$(sha256sum "$ROOT/package-lock.json" | cut -c1-64)"
-  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+  # npm writes node_modules/.package-lock.json last; newer than package-lock.json means installed.
+  local hidden="$ROOT/node_modules/.package-lock.json"
+  if [ -f "$hidden" ] && [ "$hidden" -nt "$ROOT/package-lock.json" ]; then
     say "npm dependencies match package-lock.json"
     return
   fi
   log "installing npm dependencies (npm ci)"
   (cd "$ROOT" && PATH="$(dirname "$(find_node)"):$PATH" npm ci --no-audit --no-fund --loglevel=error >/dev/null) \
     || die 3 "npm ci failed"
-  echo "$want" >"$stamp"
 }
 
 # ---------------------------------------------------------------- 5. harness images

@@ -210,17 +210,37 @@ export class RunningContainer implements RunContainer {
     );
   }
 
+  /**
+   * Restarts through the Docker API and waits for readiness on our own log follower, so every
+   * line of the new start is captured, and a failed start says what it printed.
+   */
   async restart(): Promise<void> {
+    const c = this.req.docker.getContainer(this.id);
+    const timeoutMs = this.req.readyTimeoutMs;
     try {
-      await this.started.restart({ timeout: 0 });
+      await c.restart({ t: 0 });
+      const startedAt = Date.parse((await c.inspect()).State.StartedAt);
+      await this.follower.resume();
+      await this.waitReady(startedAt, timeoutMs);
     } catch (err) {
       const last = this.follower.lines.slice(-8).map((l) => l.line);
       throw new ScenarioRuntimeError(
         `component \`${this.component}\` (${this.req.kind}) not ready after a restart: ${(err as Error).message}\n  last log lines:\n    ${last.join("\n    ")}`,
         { cause: err },
       );
-    } finally {
-      await this.follower.resume();
+    }
+  }
+
+  private async waitReady(sinceEpochMs: number, timeoutMs: number): Promise<void> {
+    const r = this.req.spec.ready;
+    if ("log" in r) {
+      await this.follower.waitFor(r.log, sinceEpochMs, timeoutMs);
+    } else if ("exec" in r) {
+      const deadline = Date.now() + timeoutMs;
+      while ((await this.exec(r.exec, { timeoutMs: 5000 })).exitCode !== 0) {
+        if (Date.now() > deadline) throw new Error(`\`${r.exec.join(" ")}\` did not succeed within ${timeoutMs} ms`);
+        await new Promise((res) => setTimeout(res, 100));
+      }
     }
   }
 
@@ -236,8 +256,8 @@ export class RunningContainer implements RunContainer {
     return { host: this.started.getHost(), port: this.started.getMappedPort(port) };
   }
 
-  /** Kills and removes the container with its anonymous volumes. */
+  /** Kills and removes the container with its anonymous volumes, in one call. */
   async remove(): Promise<void> {
-    await this.started.stop({ timeout: 0, remove: true, removeVolumes: true });
+    await this.req.docker.getContainer(this.id).remove({ force: true, v: true });
   }
 }

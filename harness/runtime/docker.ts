@@ -5,7 +5,7 @@
  */
 import { hostname } from "node:os";
 import type Dockerode from "dockerode";
-import { getContainerRuntimeClient, type ContainerRuntimeClient } from "testcontainers";
+import { getContainerRuntimeClient, getReaper, type ContainerRuntimeClient } from "testcontainers";
 import { EnvironmentError, errorMessage } from "../errors.ts";
 
 // The Ryuk reaper image cannot be pulled everywhere; netrepro removes what it creates by label.
@@ -24,6 +24,8 @@ export function engine(): Promise<Engine> {
   enginePromise ??= (async () => {
     try {
       const client = await getContainerRuntimeClient();
+      // Once, up front: concurrent first starts would otherwise queue on testcontainers' reaper lock file.
+      await getReaper(client);
       return { client, docker: client.container.dockerode };
     } catch (err) {
       enginePromise = undefined;

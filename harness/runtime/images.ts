@@ -90,7 +90,7 @@ const building = new Map<string, Promise<void>>();
 /** Builds the images that are missing; the ones already there cost one inspect each. */
 export async function ensureImages(
   names: readonly string[],
-  opts: { log?: (line: string) => void; force?: boolean } = {},
+  opts: { log?: (line: string) => void; force?: boolean; noCache?: boolean } = {},
 ): Promise<void> {
   const log = opts.log ?? (() => {});
   const status = await imageStatus([...new Set(names)].filter(isLocalImage));
@@ -99,7 +99,7 @@ export async function ensureImages(
     missing.map((s) => {
       let p = building.get(s.tag);
       if (!p) {
-        p = buildImage(s.name, s.tag, log).finally(() => building.delete(s.tag));
+        p = buildImage(s.name, s.tag, log, opts.noCache ?? false).finally(() => building.delete(s.tag));
         building.set(s.tag, p);
       }
       return p;
@@ -107,7 +107,7 @@ export async function ensureImages(
   );
 }
 
-async function buildImage(name: string, tag: string, log: (line: string) => void): Promise<void> {
+async function buildImage(name: string, tag: string, log: (line: string) => void, noCache: boolean): Promise<void> {
   const { docker } = await engine();
   const dir = join(DOCKER_DIR, name);
   const started = Date.now();
@@ -121,6 +121,7 @@ async function buildImage(name: string, tag: string, log: (line: string) => void
         labels: { [LABEL_IMAGE]: name, [LABEL_HASH]: tag.split(":")[1]! },
         rm: true,
         forcerm: true,
+        nocache: noCache,
       },
     );
     await new Promise<void>((resolvePromise, reject) => {
@@ -161,8 +162,4 @@ async function pruneOldTags(name: string, keep: string): Promise<void> {
       .remove()
       .catch(() => {});
   }
-}
-
-export function describeBuildError(err: unknown): string {
-  return errorMessage(err);
 }

@@ -23,6 +23,10 @@ export function installSignalHandlers(exit = true): void {
   handlersInstalled = true;
   let signalled = false;
   const onSignal = (sig: NodeJS.Signals) => {
+    if (active.size === 0 && !signalled) {
+      // Nothing to tear down: behave as if there were no handler.
+      process.exit(128 + (sig === "SIGINT" ? 2 : 15));
+    }
     if (signalled) {
       process.stderr.write(`\nnetrepro: ${sig} again: exiting without finishing teardown; run \`netrepro clean\` to remove what is left\n`);
       process.exit(130);
