@@ -74,8 +74,8 @@ async function variant(name: string, serverName: string, apply: "reload" | "rest
       expect(row[18]).toBe("1443");
       expect(res.exitCode).toBe(35);
       expect(res.stderr).toContain("SSL_ERROR_SYSCALL");
-      expect(logs).toMatch(/"port":1443,[^\n]*"first_bytes":"0d0a0d0a000d0a515549540a/);
-      expect(logs).not.toMatch(/"port":2443/);
+      expect(logs).toMatch(/"event":"conn","port":1443,[^\n]*"first_bytes":"0d0a0d0a000d0a515549540a/);
+      expect(logs).not.toMatch(/"event":"conn","port":2443/);
     } else {
       expect(row[18]).toBe("2443");
       expect(res.exitCode).toBe(0);
