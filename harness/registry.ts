@@ -99,6 +99,13 @@ export interface ComponentDef<S extends z.ZodObject = z.ZodObject> {
   container(spec: z.output<S>, ctx: SetupContext): ContainerSpec;
   /** Runs once the container is ready, before any step. */
   afterStart?(instance: ComponentInstance, ctx: StepContext): Promise<void>;
+  /** Runs after the timeline (also after a failure), before expectations: copy captures out, and such. */
+  collect?(instance: ComponentInstance, ctx: StepContext): Promise<void>;
+  /**
+   * Timers of the real software that the timescale does not compress (dockerd's 15 s TCP
+   * keepalive, say). The plan refuses scaled idle limits that such a timer would defeat.
+   */
+  fixedTimers?: readonly { description: string; everyMs: number }[];
   actions: Record<string, ActionDef>;
   /** Named record lists that expectations can read ("connections"). The log is always there. */
   observables: Record<string, { description: string; read(instance: ComponentInstance): readonly unknown[] }>;

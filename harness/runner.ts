@@ -9,7 +9,8 @@ import type { PlannedCheck, PlannedStep, VariantPlan } from "./plan/plan.ts";
 import { resolveRuntime, substituteFixture } from "./plan/template.ts";
 import { ensureImages } from "./runtime/images.ts";
 import { installSignalHandlers, Run, type TeardownReport } from "./runtime/run.ts";
-import type { FixtureRef } from "./schema/types.ts";
+import { toRegExp, type FixtureRef } from "./schema/types.ts";
+import type { ContainerSpec } from "./runtime/types.ts";
 import type { TimelineEvent } from "./observe/timeline.ts";
 import { applyRole } from "./expect/verdict.ts";
 
@@ -131,12 +132,10 @@ export async function runVariant(plan: VariantPlan, opts: RunOptions): Promise<V
       ev.phase?.(plan, `starting ${wave.map((c) => `${c.name} (${c.def.kind})`).join(", ")}`);
       await Promise.all(
         wave.map(async (c) => {
-          const spec = c.def.container(c.spec as never, {
-            runId: run.runId,
-            name: c.name,
-            scenarioDir: plan.dir,
-            fixture,
-          });
+          const spec = withCommonFields(
+            c.def.container(c.spec as never, { runId: run.runId, name: c.name, scenarioDir: plan.dir, fixture }),
+            c.spec,
+          );
           const container = await run.startComponent({
             component: c.name,
             kind: c.def.kind,
@@ -181,6 +180,20 @@ export async function runVariant(plan: VariantPlan, opts: RunOptions): Promise<V
         ev.stepEnd?.(plan, step, observations.get(step.target));
         continue;
       }
+      if (step.type === "until") {
+        run.timeline.add("step", "scenario", step.label);
+        const since = run.timeline.startedAt;
+        const line = await stepCtx
+          .component(step.component)
+          .container.waitForLog(toRegExp(step.pattern), { sinceEpochMs: since, timeoutMs: step.timeoutMs })
+          .catch((err: unknown) => {
+            throw new ScenarioRuntimeError(`step ${step.index + 1} (${step.label}): ${errorMessage(err)}`, { cause: err });
+          });
+        const obs: StepObservation = { id: stepName(step), kind: "until", startedAt: line.at, durationMs: 0, stdout: `${line.line}\n`, stderr: "" };
+        observations.set(obs.id, obs);
+        ev.stepEnd?.(plan, step, obs);
+        continue;
+      }
       const exec = executeStep(step, stepCtx, lookup, run, observations).then(
         (obs) => ev.stepEnd?.(plan, step, obs),
         (err: unknown) => {
@@ -202,6 +215,17 @@ export async function runVariant(plan: VariantPlan, opts: RunOptions): Promise<V
     error = err;
     if (!setupMs) setupMs = Date.now() - t0;
     run.timeline.add("run", "runtime", `stopped: ${errorMessage(err)}`);
+  }
+
+  // ---- collect what components hold (captures, files), even after an error
+  for (const c of plan.components) {
+    const inst = instances.get(c.name);
+    if (!inst || !c.def.collect) continue;
+    try {
+      await c.def.collect(inst, stepCtx);
+    } catch (err) {
+      error ??= new ScenarioRuntimeError(`collecting from \`${c.name}\`: ${errorMessage(err)}`, { cause: err });
+    }
   }
 
   // ---- expectations, even after an error: what was observed still says something
@@ -234,7 +258,7 @@ export async function runVariant(plan: VariantPlan, opts: RunOptions): Promise<V
 }
 
 async function executeStep(
-  step: Exclude<PlannedStep, { type: "sleep" | "wait" }>,
+  step: Exclude<PlannedStep, { type: "sleep" | "wait" | "until" }>,
   ctx: StepContext,
   lookup: (c: string, a: string) => string,
   run: Run,
@@ -338,4 +362,15 @@ function writeArtifacts(run: Run, plan: VariantPlan, result: VariantResult) {
     "result.json",
     JSON.stringify({ ...result, file: plan.file, params: plan.params, timescale: plan.timescale }, null, 2),
   );
+}
+
+/** The fields every component has (capAdd, sysctls) merged into what its definition asked for. */
+function withCommonFields(spec: ContainerSpec, fields: Record<string, unknown>): ContainerSpec {
+  const capAdd = fields["capAdd"] as string[] | undefined;
+  const sysctls = fields["sysctls"] as Record<string, string | number> | undefined;
+  return {
+    ...spec,
+    ...(capAdd ? { capAdd: [...new Set([...(spec.capAdd ?? []), ...capAdd])] } : {}),
+    ...(sysctls ? { sysctls: { ...spec.sysctls, ...Object.fromEntries(Object.entries(sysctls).map(([k, v]) => [k, String(v)])) } } : {}),
+  };
 }

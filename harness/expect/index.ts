@@ -1,9 +1,10 @@
 /** The expectation registry: one line per kind. */
 import type { ExpectationDef } from "../registry.ts";
 import connections from "./connections.ts";
+import duration from "./duration.ts";
 import exitCode from "./exit-code.ts";
 import haproxyServerState from "./haproxy-server-state.ts";
 import log from "./log.ts";
 import output from "./output.ts";
 
-export const expectations: readonly ExpectationDef[] = [exitCode, output, log, connections, haproxyServerState];
+export const expectations: readonly ExpectationDef[] = [exitCode, output, log, duration, connections, haproxyServerState];

@@ -23,6 +23,7 @@ import {
   ScenarioSchema,
   SleepStepSchema,
   STEP_KEYS,
+  UntilStepSchema,
   WaitStepSchema,
 } from "../schema/scenario.ts";
 import { loadSource, pathToString, type Path, type SourceDoc } from "../schema/source.ts";
@@ -53,6 +54,7 @@ export type PlannedStep =
   | (StepBase & { type: "run"; def: DriverDef; args: Record<string, unknown> })
   | (StepBase & { type: "sleep"; duration: Duration; why?: string })
   | (StepBase & { type: "wait"; target: string; timeoutMs?: number })
+  | (StepBase & { type: "until"; component: string; pattern: string; timeoutMs: number })
   | (StepBase & { type: "fault"; def: FaultDef; args: Record<string, unknown> });
 
 export interface PlannedCheck {
@@ -272,7 +274,9 @@ function planVariant(
   components.forEach((c) => markers.push({ path: ["components", c.name], value: c.spec }));
 
   // One walk over everything validated: durations, references, fixtures.
-  for (const m of markers) checkMarkers(doc, m.value, m.path, { timescale: sc.timescale, dir, components, steps, problems });
+  const mctx: MarkerContext = { timescale: sc.timescale, dir, components, steps, problems, idle: [] };
+  for (const m of markers) checkMarkers(doc, m.value, m.path, mctx);
+  checkIdleFidelity(doc, mctx);
 
   if (problems.length > before) return undefined;
   const images = new Set<string>();
@@ -364,6 +368,15 @@ function planStep(
       validated: r.data,
     };
   }
+  if (key === "until") {
+    const r = UntilStepSchema.safeParse(rawStep);
+    if (!r.success) return fail(r.error.issues);
+    const u = r.data;
+    return {
+      step: { type: "until", index: i, ...(u.id ? { id: u.id } : {}), background: false, component: u.until.on.name, pattern: u.until.log, timeoutMs: u.timeout.ms, label: `until ${u.until.on.name} logs ${u.until.log}`, pos },
+      validated: u,
+    };
+  }
   if (key === "run") {
     const r = RunStepSchema.safeParse(rawStep);
     if (!r.success) return fail(r.error.issues);
@@ -419,11 +432,49 @@ interface MarkerContext {
   components: PlannedComponent[];
   steps: PlannedStep[];
   problems: InputProblem[];
+  /** Durations that are idle limits or idle gaps, for the fidelity checks. */
+  idle: { d: Duration; path: Path }[];
+}
+
+/** Below this, whether a gap beats an idle limit is decided by scheduling jitter, not by the set-up. */
+export const MIN_IDLE_MARGIN_MS = 200;
+
+/**
+ * Compression changes what real software does: its own timers are not scaled. An idle limit at
+ * or above a fixed timer (dockerd's 15 s keepalive) is refreshed by that timer and the failure
+ * vanishes; a gap too close to a limit makes the outcome a matter of jitter.
+ */
+function checkIdleFidelity(doc: SourceDoc, ctx: MarkerContext) {
+  const limits = ctx.idle.filter((x) => x.d.options.role === "idle-limit");
+  const gaps = ctx.idle.filter((x) => x.d.options.role === "idle-gap");
+  const timers = ctx.components.flatMap((c) => (c.def.fixedTimers ?? []).map((t) => ({ ...t, component: c.name })));
+  for (const l of limits) {
+    for (const t of timers) {
+      if (l.d.ms >= t.everyMs) {
+        const minScale = Math.ceil((l.d.writtenMs / t.everyMs) * 1000) / 1000;
+        ctx.problems.push(
+          doc.problem(l.path, `${l.d.text} at timescale ${ctx.timescale} is ${formatMs(l.d.ms)}, but ${t.description} (component \`${t.component}\`) fires every ${formatMs(t.everyMs)} of real time, which no timescale compresses: it would refresh the flow before the cut and hide the failure. ` +
+            `Raise the timescale above ${minScale}, so the scaled limit stays under ${formatMs(t.everyMs)}`),
+        );
+      }
+    }
+    for (const g of gaps) {
+      const margin = Math.abs(g.d.ms - l.d.ms);
+      if (margin < MIN_IDLE_MARGIN_MS) {
+        const need = (MIN_IDLE_MARGIN_MS * ctx.timescale) / 1000;
+        ctx.problems.push(
+          doc.problem(g.path, `the gap ${g.d.text} and the idle limit ${l.d.text} are ${formatMs(margin)} apart at timescale ${ctx.timescale}; under ${formatMs(MIN_IDLE_MARGIN_MS)} the outcome is decided by scheduling jitter. ` +
+            `Write the gap at least ${+need.toFixed(3)}s (incident time) away from the limit, or lower the timescale`),
+        );
+      }
+    }
+  }
 }
 
 function checkMarkers(doc: SourceDoc, value: unknown, path: Path, ctx: MarkerContext): void {
   if (value instanceof Duration) {
     checkDuration(doc, value, path, ctx);
+    if (value.options.role) ctx.idle.push({ d: value, path });
   } else if (value instanceof ComponentRef) {
     const comp = ctx.components.find((c) => c.name === value.name);
     const names = ctx.components.map((c) => c.name);

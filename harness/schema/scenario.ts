@@ -21,6 +21,11 @@ export const componentCommon = {
   networks: z.array(slug).min(1).optional().describe("networks to join; default: the first network"),
   dependsOn: z.array(slug).optional().describe("components that must be ready before this one starts"),
   readyTimeout: realDuration("how long the component may take to become ready").prefault("30s"),
+  capAdd: z.array(z.string().regex(/^[A-Z_]+$/)).optional().describe("Linux capabilities to add, such as NET_ADMIN"),
+  sysctls: z
+    .record(z.string().regex(/^net\./, { message: "expected a namespaced net.* sysctl" }), z.union([z.string(), z.number()]))
+    .optional()
+    .describe("per-container network sysctls, such as net.ipv4.tcp_keepalive_time"),
 };
 
 function kindSchemas<T extends { kind: string; description: string; schema: z.ZodObject }>(
@@ -77,17 +82,31 @@ export const WaitStepSchema = z
   })
   .describe("waits for a background step to finish");
 
+export const UntilStepSchema = z
+  .strictObject({
+    until: z
+      .strictObject({
+        on: componentRef("the component whose log is watched"),
+        log: z.string().min(1).describe('a substring, or a regular expression written as "/.../flags"'),
+      })
+      .describe("an event: a line in a component's log (from the start of the run)"),
+    timeout: incidentDuration("give up after this long").prefault("60s"),
+    id: stepId.optional(),
+  })
+  .describe("waits for an event, so that the next steps happen on it rather than at a time");
+
 export const faultStepSchemas = faults.length > 0 ? kindSchemas(faults, "fault", { id: stepId.optional() }) : [];
 export const FaultStepSchema = faultStepSchemas.length > 0 ? z.discriminatedUnion("fault", faultStepSchemas as [z.ZodObject, ...z.ZodObject[]]) : undefined;
 
 /** Which key makes a step which kind of step. */
-export const STEP_KEYS = ["do", "run", "sleep", "wait", ...(FaultStepSchema ? ["fault"] : [])] as const;
+export const STEP_KEYS = ["do", "run", "sleep", "wait", "until", ...(FaultStepSchema ? ["fault"] : [])] as const;
 
 export const StepSchema = z.union([
   ActionStepSchema,
   RunStepSchema,
   SleepStepSchema,
   WaitStepSchema,
+  UntilStepSchema,
   ...(FaultStepSchema ? [FaultStepSchema] : []),
 ]);
 

@@ -15,6 +15,11 @@ export interface DurationOptions {
   mechanism?: string;
   /** The scaled value must be a whole multiple of the resolution (kernel timers in seconds). */
   whole?: boolean;
+  /**
+   * What the duration is to an idle cut: the limit a middlebox enforces, or a silence the
+   * scenario makes. The plan checks limits against fixed timers and gaps against limits.
+   */
+  role?: "idle-limit" | "idle-gap";
 }
 
 export class Duration {
@@ -51,7 +56,7 @@ function durationType(options: DurationOptions, description: string) {
 /** A duration in incident time: divided by the scenario's timescale. */
 export function incidentDuration(
   description: string,
-  opts: { resolutionMs?: number; mechanism?: string; whole?: boolean } = {},
+  opts: Omit<DurationOptions, "scaled"> = {},
 ) {
   return durationType({ scaled: true, resolutionMs: 1, ...opts }, `${description} (incident time, scaled)`);
 }
