@@ -6,7 +6,7 @@
 import type { z } from "zod";
 import type { Duration, FixtureRef } from "./schema/types.ts";
 import type { Timeline } from "./observe/timeline.ts";
-import type { ContainerSpec, RunContainer } from "./runtime/types.ts";
+import type { ContainerSpec, NetworkInfo, RunContainer } from "./runtime/types.ts";
 
 // ------------------------------------------------------------------ shared contexts
 
@@ -36,7 +36,11 @@ export interface StepContext {
   readonly artifactsDir: string;
   readonly signal: AbortSignal;
   readonly timescale: number;
+  /** Labels for anything a kind creates through the Docker API itself. */
+  readonly labels: Readonly<Record<string, string>>;
   component(name: string): ComponentInstance;
+  /** A network of the run: its engine name, subnet and gateway. */
+  network(name: string): NetworkInfo;
   fixture(ref: FixtureRef): string;
   /** Writes a file into the run's artifacts folder and returns its path relative to it. */
   artifact(relPath: string, content: string | Buffer): string;
@@ -107,8 +111,28 @@ export interface ComponentDef<S extends z.ZodObject = z.ZodObject> {
    */
   fixedTimers?: readonly { description: string; everyMs: number }[];
   actions: Record<string, ActionDef>;
+  /**
+   * Runtime values other components and steps can refer to as `${name.attribute}`, besides ip,
+   * name and id (an idle cutter's `address`: how to reach the server through it).
+   */
+  attributes?: Record<string, { description: string; get(instance: ComponentInstance): string }>;
+  /** Capabilities containers of this kind always have (so the plan can check what others require). */
+  capabilities?: readonly string[];
+  /** Checks against the rest of the scenario, before anything starts. Paths are relative to the component. */
+  validate?(spec: z.output<S>, scenario: ScenarioView): { path: (string | number)[]; message: string }[];
   /** Named record lists that expectations can read ("connections"). The log is always there. */
   observables: Record<string, { description: string; read(instance: ComponentInstance): readonly unknown[] }>;
+}
+
+/** What a component's `validate` sees of the rest of the scenario. */
+export interface ScenarioView {
+  components: readonly {
+    name: string;
+    kind: string;
+    spec: Record<string, unknown>;
+    networks: readonly string[];
+    capabilities: readonly string[];
+  }[];
 }
 
 export function defineAction<A extends z.ZodObject>(def: ActionDef<A>): ActionDef {
@@ -127,6 +151,8 @@ export interface DriverDef<S extends z.ZodObject = z.ZodObject> {
   schema: S;
   /** Image folders under docker/ this driver needs (beyond the components it runs in). */
   images?: readonly string[];
+  /** Runs during set-up, before any step (build a client program, say), so steps time only their work. */
+  prepare?(args: z.output<S>, ctx: StepContext): Promise<void>;
   run(args: z.output<S>, ctx: StepContext): Promise<StepOutput>;
 }
 

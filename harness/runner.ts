@@ -92,6 +92,7 @@ export async function runVariant(plan: VariantPlan, opts: RunOptions): Promise<V
   const observations = new Map<string, StepObservation>();
   const background = new Map<string, Promise<void>>();
   let error: unknown;
+  let stepsStarted = false;
   let setupMs = 0;
   let stepsMs = 0;
   let waitMs = 0;
@@ -102,7 +103,11 @@ export async function runVariant(plan: VariantPlan, opts: RunOptions): Promise<V
     if (!inst) throw new ScenarioRuntimeError(`\${${component}.${attr}}: component \`${component}\` is not running`);
     if (attr === "ip") return inst.container.ip();
     if (attr === "name") return inst.container.name;
-    return inst.container.id;
+    if (attr === "id") return inst.container.id;
+    const def = plan.components.find((c) => c.name === component)!.def;
+    const a = def.attributes?.[attr];
+    if (!a) throw new ScenarioRuntimeError(`\${${component}.${attr}}: a ${def.kind} has no attribute \`${attr}\``);
+    return a.get(inst);
   };
   const stepCtx: StepContext = {
     runId: run.runId,
@@ -110,11 +115,13 @@ export async function runVariant(plan: VariantPlan, opts: RunOptions): Promise<V
     artifactsDir: run.artifactsDir,
     signal: run.signal,
     timescale: plan.timescale,
+    labels: run.labels,
     component(name) {
       const inst = instances.get(name);
       if (!inst) throw new ScenarioRuntimeError(`component \`${name}\` is not running`);
       return inst;
     },
+    network: (name) => run.network(name),
     fixture,
     artifact: (rel, content) => run.artifact(rel, content),
     note: (text) => void run.timeline.add("note", "scenario", text),
@@ -125,6 +132,11 @@ export async function runVariant(plan: VariantPlan, opts: RunOptions): Promise<V
     ev.phase?.(plan, "images");
     await ensureImages(plan.images, { log: (l) => ev.phase?.(plan, l) });
     await run.createNetworks(plan.networks);
+    // Started now, awaited once the components are up; a failure surfaces there.
+    const preparing = Promise.all(
+      plan.steps.map((s) => (s.type === "run" && s.def.prepare ? s.def.prepare(s.args, stepCtx) : undefined)),
+    );
+    preparing.catch(() => {});
     const pending = [...plan.components];
     const ready = new Set<string>();
     while (pending.length) {
@@ -142,6 +154,7 @@ export async function runVariant(plan: VariantPlan, opts: RunOptions): Promise<V
             spec,
             networks: c.networks,
             readyTimeoutMs: c.readyTimeoutMs,
+            note: (text) => ev.phase?.(plan, text),
           });
           const inst: ComponentInstance = { name: c.name, kind: c.def.kind, container, spec: c.spec, state: new Map() };
           instances.set(c.name, inst);
@@ -151,10 +164,12 @@ export async function runVariant(plan: VariantPlan, opts: RunOptions): Promise<V
       );
       for (const c of wave) pending.splice(pending.indexOf(c), 1);
     }
+    await preparing;
     setupMs = Date.now() - t0;
 
     // ---- the timeline
     const tSteps = Date.now();
+    stepsStarted = true;
     for (const step of plan.steps) {
       run.throwIfInterrupted();
       if (step.type === "sleep") {
@@ -230,7 +245,8 @@ export async function runVariant(plan: VariantPlan, opts: RunOptions): Promise<V
 
   // ---- expectations, even after an error: what was observed still says something
   const tChecks = Date.now();
-  const checks = evaluateChecks(plan, run, instances, observations, lookup, ev);
+  // When set-up failed, nothing was observed: the error is the whole story.
+  const checks = stepsStarted ? evaluateChecks(plan, run, instances, observations, lookup, ev) : [];
   const checksMs = Date.now() - tChecks;
 
   const teardown = await run.teardown();

@@ -1,7 +1,9 @@
 /** The component registry: one line per kind. */
 import type { ComponentDef } from "../registry.ts";
+import dockerDaemon from "./docker-daemon.ts";
 import haproxy from "./haproxy.ts";
+import idleCutter from "./idle-cutter.ts";
 import tlsBackend from "./tls-backend.ts";
 import toolbox from "./toolbox.ts";
 
-export const components: readonly ComponentDef[] = [haproxy, tlsBackend, toolbox];
+export const components: readonly ComponentDef[] = [haproxy, tlsBackend, toolbox, dockerDaemon, idleCutter];

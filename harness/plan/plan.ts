@@ -125,14 +125,21 @@ export function planScenario(doc: SourceDoc, absFile: string, overrides: Params 
   }
   if (problems.length) throw new InputError(dedupe(problems));
 
-  const componentNames =
-    top["components"] && typeof top["components"] === "object" ? Object.keys(top["components"] as object) : [];
+  const rawComponents = (top["components"] && typeof top["components"] === "object" ? top["components"] : {}) as Record<string, unknown>;
+  const componentNames = Object.keys(rawComponents);
+  // For ${component.attribute}: the attributes each component's kind offers beyond ip, name, id.
+  const componentAttrs = Object.fromEntries(
+    componentNames.map((n) => {
+      const kind = (rawComponents[n] as { kind?: unknown } | null)?.kind;
+      return [n, Object.keys(COMPONENTS.get(String(kind))?.attributes ?? {})];
+    }),
+  );
   const variants: VariantPlan[] = [];
   for (const vname of variantNames) {
     const vraw = (variantsRaw as Record<string, unknown>)[vname];
     const vparams = checkParams(doc, (vraw as Record<string, unknown> | undefined)?.["params"], ["variants", vname, "params"], problems);
     const params: Params = { ...baseParams, ...vparams, ...overrides };
-    const plan = planVariant(doc, absFile, top, vname, params, componentNames, problems);
+    const plan = planVariant(doc, absFile, top, vname, params, componentAttrs, problems);
     if (plan) variants.push(plan);
   }
   if (problems.length) throw new InputError(dedupe(problems));
@@ -173,11 +180,12 @@ function planVariant(
   top: Record<string, unknown>,
   vname: string,
   params: Params,
-  componentNames: string[],
+  componentAttrs: Record<string, string[]>,
   problems: InputProblem[],
 ): VariantPlan | undefined {
   const before = problems.length;
-  const sub = substituteParams(top, params, componentNames);
+  const componentNames = Object.keys(componentAttrs);
+  const sub = substituteParams(top, params, componentAttrs);
   for (const p of sub.problems) problems.push(doc.problem(p.path, p.message));
   const data = sub.value as Record<string, unknown>;
 
@@ -222,6 +230,24 @@ function planVariant(
     });
   }
   if (components.length === 0) problems.push(doc.problem(["components"], "expected at least one component"));
+  // A component that names others in its fields (an idle cutter's endpoints) starts after them.
+  for (const c of components) {
+    for (const ref of componentRefsIn(c.spec)) {
+      if (ref !== c.name && componentNames.includes(ref) && !c.dependsOn.includes(ref)) c.dependsOn.push(ref);
+    }
+  }
+  const scenarioView = {
+    components: components.map((c) => ({
+      name: c.name,
+      kind: c.def.kind,
+      spec: c.spec,
+      networks: c.networks,
+      capabilities: [...(c.def.capabilities ?? []), ...((c.spec["capAdd"] as string[] | undefined) ?? [])],
+    })),
+  };
+  for (const c of components) {
+    for (const p of c.def.validate?.(c.spec as never, scenarioView) ?? []) problems.push(doc.problem(["components", c.name, ...p.path], p.message));
+  }
   checkDependencyCycles(doc, components, problems);
 
   // Steps, one by one.
@@ -295,6 +321,15 @@ function planVariant(
     checks,
     images: [...images].sort(),
   };
+}
+
+function componentRefsIn(value: unknown): string[] {
+  if (value instanceof ComponentRef) return [value.name];
+  if (Array.isArray(value)) return value.flatMap(componentRefsIn);
+  if (value && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.values(value).flatMap(componentRefsIn);
+  }
+  return [];
 }
 
 function describeArgs(args: Record<string, unknown>): string {

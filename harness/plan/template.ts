@@ -19,12 +19,13 @@ export interface TemplateProblem {
 export function substituteParams(
   value: unknown,
   params: Params,
-  componentNames: readonly string[],
+  /** Each component's name and the extra attributes its kind offers. */
+  components: Readonly<Record<string, readonly string[]>>,
   path: Path = [],
   problems: TemplateProblem[] = [],
 ): { value: unknown; problems: TemplateProblem[] } {
   const walk = (v: unknown, p: Path): unknown => {
-    if (typeof v === "string") return substituteString(v, params, componentNames, p, problems);
+    if (typeof v === "string") return substituteString(v, params, components, p, problems);
     if (Array.isArray(v)) return v.map((item, i) => walk(item, [...p, i]));
     if (v && typeof v === "object") {
       return Object.fromEntries(Object.entries(v).map(([k, item]) => [k, walk(item, [...p, k])]));
@@ -37,10 +38,11 @@ export function substituteParams(
 function substituteString(
   s: string,
   params: Params,
-  componentNames: readonly string[],
+  components: Readonly<Record<string, readonly string[]>>,
   path: Path,
   problems: TemplateProblem[],
 ): unknown {
+  const componentNames = Object.keys(components);
   const whole = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(s);
   if (whole && whole[1]! in params) return params[whole[1]!];
   return s.replace(REF, (all, escape: string, name: string) => {
@@ -51,8 +53,8 @@ function substituteString(
       const [comp, attr] = ref.split(".", 2) as [string, string];
       if (!componentNames.includes(comp)) {
         problems.push({ path, message: `\${${ref}} names no component; components: ${componentNames.join(", ") || "none"}` });
-      } else if (!(RUNTIME_ATTRS as readonly string[]).includes(attr)) {
-        problems.push({ path, message: `\${${ref}}: unknown attribute \`${attr}\`; expected one of ${RUNTIME_ATTRS.join(", ")}` });
+      } else if (![...RUNTIME_ATTRS, ...components[comp]!].includes(attr)) {
+        problems.push({ path, message: `\${${ref}}: unknown attribute \`${attr}\`; expected one of ${[...RUNTIME_ATTRS, ...components[comp]!].join(", ")}` });
       }
       return all;
     }

@@ -20,7 +20,7 @@ export interface NetworkAttachment {
 class NetreproContainer extends GenericContainer {
   private readonly attach: NetworkAttachment[];
   private readonly alias: string;
-  private readonly extra: Pick<ContainerSpec, "sysctls" | "capDrop" | "securityOpt" | "tmpfs">;
+  private readonly extra: Pick<ContainerSpec, "sysctls" | "capDrop" | "securityOpt" | "tmpfs" | "cgroupns" | "unmaskPaths">;
   private readonly docker: Dockerode;
   private readonly hooks: { created(id: string): void; starting(): Promise<void> };
 
@@ -49,6 +49,12 @@ class NetreproContainer extends GenericContainer {
     if (this.extra.capDrop) this.hostConfig.CapDrop = this.extra.capDrop;
     if (this.extra.securityOpt) this.hostConfig.SecurityOpt = this.extra.securityOpt;
     if (this.extra.tmpfs) this.hostConfig.Tmpfs = this.extra.tmpfs;
+    const hc = this.hostConfig as { CgroupnsMode?: string; MaskedPaths?: string[]; ReadonlyPaths?: string[] };
+    if (this.extra.cgroupns) hc.CgroupnsMode = this.extra.cgroupns;
+    if (this.extra.unmaskPaths) {
+      hc.MaskedPaths = [];
+      hc.ReadonlyPaths = [];
+    }
   }
 
   protected override async containerCreated(containerId: string): Promise<void> {
@@ -114,6 +120,8 @@ export async function startContainer(req: StartRequest): Promise<RunningContaine
       ...(spec.capDrop ? { capDrop: spec.capDrop } : {}),
       ...(spec.securityOpt ? { securityOpt: spec.securityOpt } : {}),
       ...(spec.tmpfs ? { tmpfs: spec.tmpfs } : {}),
+      ...(spec.cgroupns ? { cgroupns: spec.cgroupns } : {}),
+      ...(spec.unmaskPaths ? { unmaskPaths: true } : {}),
     },
     req.docker,
     {
@@ -148,8 +156,12 @@ export async function startContainer(req: StartRequest): Promise<RunningContaine
   } catch (err) {
     const last = follower?.lines.slice(-8).map((l) => l.line) ?? [];
     await follower?.stop(0);
+    const msg = (err as Error).message;
+    const notReady = /not received|Log stream ended|timed out|timeout/i.test(msg);
     throw new ScenarioRuntimeError(
-      `component \`${req.component}\` (${req.kind}) not ready after ${req.readyTimeoutMs / 1000} s: ${(err as Error).message}` +
+      (notReady
+        ? `component \`${req.component}\` (${req.kind}) not ready within ${req.readyTimeoutMs / 1000} s: ${msg}`
+        : `component \`${req.component}\` (${req.kind}) could not start: ${msg}`) +
         (last.length ? `\n  last log lines:\n    ${last.join("\n    ")}` : "\n  it logged nothing"),
       { cause: err },
     );
@@ -252,6 +264,17 @@ export class RunningContainer implements RunContainer {
     return this.follower.waitFor(pattern, opts.sinceEpochMs ?? 0, opts.timeoutMs);
   }
 
+  async readFile(path: string): Promise<Buffer> {
+    const stream = await this.req.docker.getContainer(this.id).getArchive({ path });
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);
+    return firstFileOfTar(Buffer.concat(chunks));
+  }
+
+  async putArchive(tar: Buffer, dir: string): Promise<void> {
+    await this.req.docker.getContainer(this.id).putArchive(tar, { path: dir });
+  }
+
   mappedPort(port: number): { host: string; port: number } {
     return { host: this.started.getHost(), port: this.started.getMappedPort(port) };
   }
@@ -260,4 +283,19 @@ export class RunningContainer implements RunContainer {
   async remove(): Promise<void> {
     await this.req.docker.getContainer(this.id).remove({ force: true, v: true });
   }
+}
+
+/** The content of the first regular file in a tar (what the archive endpoint returns for a file). */
+export function firstFileOfTar(tar: Buffer): Buffer {
+  let off = 0;
+  while (off + 512 <= tar.length) {
+    const header = tar.subarray(off, off + 512);
+    if (header.every((b) => b === 0)) break;
+    const size = parseInt(header.subarray(124, 136).toString("latin1").replace(/\0.*$/s, "").trim() || "0", 8);
+    const type = String.fromCharCode(header[156]!);
+    const body = off + 512;
+    if (type === "0" || type === "\0") return Buffer.from(tar.subarray(body, body + size));
+    off = body + Math.ceil(size / 512) * 512;
+  }
+  throw new Error("no file in the archive");
 }

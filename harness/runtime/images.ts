@@ -201,7 +201,7 @@ async function buildImage(src: ImageSource, tag: string, opts: BuildOptions): Pr
           else resolvePromise();
         },
         (event: { stream?: string; error?: string }) => {
-          const text = (event.stream ?? event.error ?? "").trimEnd();
+          const text = (event.stream ?? event.error ?? "").replace(/\x1b\[[0-9;]*m/g, "").trimEnd();
           if (!text) return;
           tail.push(text);
           if (tail.length > 25) tail.shift();

@@ -12,9 +12,11 @@ import type { Revert } from "../registry.ts";
 import { startContainer, type RunningContainer } from "./container.ts";
 import { engine, runLabels } from "./docker.ts";
 import { resolveImage } from "./images.ts";
-import type { ContainerSpec, RunContext } from "./types.ts";
+import type { ContainerSpec, NetworkInfo, RunContext } from "./types.ts";
 
 const active = new Set<Run>();
+/** Ways of starting a container that this engine refused, and why (see ContainerSpec.fallback). */
+const refusedHere = new Map<string, string>();
 let handlersInstalled = false;
 
 /** On SIGINT/SIGTERM: stop every active run, tear it down, exit 130. A second signal exits at once. */
@@ -64,8 +66,8 @@ export class Run implements RunContext {
   readonly timeline: Timeline;
   readonly artifactsDir: string;
   private readonly controller = new AbortController();
-  private readonly labels: Record<string, string>;
-  private readonly networks = new Map<string, { id: string; dockerName: string }>();
+  readonly labels: Record<string, string>;
+  private readonly networks = new Map<string, { id: string; dockerName: string; subnet: string; gateway: string }>();
   readonly containers = new Map<string, RunningContainer>();
   /** Ids of containers that exist, started or not: what teardown must remove. */
   private readonly createdIds = new Set<string>();
@@ -120,7 +122,9 @@ export class Run implements RunContext {
             Internal: n.internal,
             Labels: { ...this.labels, "netrepro.network": n.name },
           });
-          this.networks.set(n.name, { id: net.id, dockerName });
+          const info = (await net.inspect()) as { IPAM?: { Config?: { Subnet?: string; Gateway?: string }[] } };
+          const ipam = info.IPAM?.Config?.[0] ?? {};
+          this.networks.set(n.name, { id: net.id, dockerName, subnet: ipam.Subnet ?? "", gateway: ipam.Gateway ?? "" });
           this.timeline.add("run", "runtime", `network ${n.name} created (${dockerName})`);
         } catch (err) {
           throw new EnvironmentError(`creating network ${dockerName} failed: ${errorMessage(err)}`, { cause: err });
@@ -129,29 +133,75 @@ export class Run implements RunContext {
     );
   }
 
+  network(name: string): NetworkInfo {
+    const n = this.networks.get(name);
+    if (!n) throw new EnvironmentError(`network \`${name}\` does not exist in run ${this.runId}`);
+    return { name, dockerName: n.dockerName, subnet: n.subnet, gateway: n.gateway };
+  }
+
   async startComponent(opts: {
     component: string;
     kind: string;
     spec: ContainerSpec;
     networks: readonly string[];
     readyTimeoutMs: number;
+    note?: (text: string) => void;
   }): Promise<RunningContainer> {
     this.throwIfInterrupted();
     const docker = await this.docker();
     const started = Date.now();
-    const container = await startContainer({
-      component: opts.component,
-      kind: opts.kind,
-      name: `${this.runId}-${opts.component}`,
-      image: resolveImage(opts.spec.image),
-      spec: opts.spec,
-      networks: opts.networks.map((n) => ({ name: n, dockerName: this.networks.get(n)!.dockerName })),
-      labels: { ...this.labels, "netrepro.component": opts.component },
-      readyTimeoutMs: opts.readyTimeoutMs,
-      timeline: this.timeline,
-      docker,
-      onCreated: (id) => this.createdIds.add(id),
-    });
+    const attempt = async (spec: ContainerSpec) => {
+      let id = "";
+      try {
+        return await startContainer({
+          component: opts.component,
+          kind: opts.kind,
+          name: `${this.runId}-${opts.component}`,
+          image: resolveImage(spec.image),
+          spec,
+          networks: opts.networks.map((n) => ({ name: n, dockerName: this.networks.get(n)!.dockerName })),
+          labels: { ...this.labels, "netrepro.component": opts.component },
+          readyTimeoutMs: opts.readyTimeoutMs,
+          timeline: this.timeline,
+          docker,
+          onCreated: (created) => {
+            id = created;
+            this.createdIds.add(created);
+          },
+        });
+      } catch (err) {
+        (err as { containerId?: string }).containerId = id;
+        throw err;
+      }
+    };
+    let container: RunningContainer;
+    const fb = opts.spec.fallback;
+    const { fallback: _unused, ...first } = opts.spec;
+    const report = (text: string) => {
+      this.timeline.add("note", opts.component, text);
+      opts.note?.(`${opts.component}: ${text}`);
+    };
+    if (fb && refusedHere.has(fb.describe)) {
+      // Refused before on this engine: do not pay for the refusal again.
+      report(`${fb.describe} (refused earlier on this engine: ${refusedHere.get(fb.describe)})`);
+      container = await attempt({ ...first, ...fb.spec });
+    } else {
+      try {
+        container = await attempt(opts.spec);
+      } catch (err) {
+        const id = (err as { containerId?: string }).containerId ?? "";
+        const reason = fb ? errorMessage(err).match(fb.when)?.[0] : undefined;
+        if (!fb || !reason) throw err;
+        // The first way was refused: remove that container and start the other way.
+        if (id) {
+          await docker.getContainer(id).remove({ force: true, v: true }).catch(() => {});
+          this.createdIds.delete(id);
+        }
+        refusedHere.set(fb.describe, reason);
+        report(`${fb.describe} (refused: ${reason})`);
+        container = await attempt({ ...first, ...fb.spec });
+      }
+    }
     this.containers.set(opts.component, container);
     this.timeline.add("component", opts.component, `ready in ${Date.now() - started} ms (${opts.kind})`);
     return container;

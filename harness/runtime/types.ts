@@ -55,6 +55,15 @@ export interface ContainerSpec {
   ready: ReadyCheck;
   /** Published ports: only for control traffic from the host (APIs), never scenario traffic. */
   publish?: number[];
+  cgroupns?: "private" | "host";
+  /** No masked or read-only /proc and /sys paths (what `--security-opt systempaths=unconfined` does in the CLI). */
+  unmaskPaths?: boolean;
+  /**
+   * Another way to start when the first is refused (e.g. --privileged where the sandbox drops
+   * capabilities): if starting fails with an error matching `when`, the container is removed and
+   * started again with `spec` merged over the first spec. The run's timeline says which was used.
+   */
+  fallback?: { when: RegExp; describe: string; spec: Partial<Omit<ContainerSpec, "fallback">> };
 }
 
 export interface RunContainer {
@@ -72,6 +81,17 @@ export interface RunContainer {
   /** Resolves with the first log line at or after `sinceEpochMs` that matches. */
   waitForLog(pattern: RegExp, opts: { sinceEpochMs?: number; timeoutMs: number }): Promise<LogLine>;
   mappedPort(port: number): { host: string; port: number };
+  /** A file's content, read through the Docker API. */
+  readFile(path: string): Promise<Buffer>;
+  /** Writes files through the Docker API (a tar put at /). */
+  putArchive(tar: Buffer, dir: string): Promise<void>;
+}
+
+export interface NetworkInfo {
+  name: string;
+  dockerName: string;
+  subnet: string;
+  gateway: string;
 }
 
 export interface RunContext {

@@ -1,0 +1,3 @@
+module netrepro.local/docker-attach
+
+go 1.23
