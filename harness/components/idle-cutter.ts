@@ -150,9 +150,25 @@ export default defineComponent({
   },
   async afterStart(instance, ctx) {
     const spec = instance.spec as unknown as Spec;
-    instance.state.set("serverIp", ctx.component(spec.server.name).container.ip());
+    const serverIp = ctx.component(spec.server.name).container.ip();
+    const client = ctx.component(spec.client.name).container;
+    const clientSide = instance.container.networks().find((n) => client.networks().includes(n))!;
+    instance.state.set("serverIp", serverIp);
+    instance.state.set("clientSideIp", instance.container.ip(clientSide));
     if (spec.mode === "conntrack") {
       await addRoutes(instance, spec, ctx);
+      // The host (a driver in the harness's own process) reaches the server through the cutter
+      // at the cutter's client-side address. Masquerading those flows makes the server answer the
+      // cutter directly (the host's address belongs to the host's own bridges); the flow is still
+      // one conntrack entry with the same idle timeout.
+      const me = instance.container.ip(clientSide);
+      for (const rule of [
+        ["-t", "nat", "-A", "PREROUTING", "-p", "tcp", "-d", me, "--dport", String(spec.port), "-j", "DNAT", "--to-destination", `${serverIp}:${spec.port}`],
+        ["-t", "nat", "-A", "POSTROUTING", "-m", "conntrack", "--ctstate", "DNAT", "-j", "MASQUERADE"],
+      ]) {
+        const res = await instance.container.exec(["iptables", ...rule]);
+        if (res.exitCode !== 0) throw new ScenarioRuntimeError(`component \`${instance.name}\`: iptables ${rule.join(" ")} failed: ${res.stderr.trim()}`);
+      }
       return;
     }
     const upstream = `${ctx.component(spec.server.name).container.ip()}:${spec.port}`;
@@ -174,6 +190,12 @@ export default defineComponent({
       get(instance) {
         const spec = instance.spec as unknown as Spec;
         return spec.mode === "toxiproxy" ? `${instance.container.ip()}:${spec.port}` : `${String(instance.state.get("serverIp"))}:${spec.port}`;
+      },
+    },
+    hostAddress: {
+      description: "host:port the harness's own process (a host-side driver) uses to reach the server through the cutter",
+      get(instance) {
+        return `${String(instance.state.get("clientSideIp"))}:${(instance.spec as unknown as Spec).port}`;
       },
     },
   },

@@ -5,5 +5,6 @@ import haproxy from "./haproxy.ts";
 import idleCutter from "./idle-cutter.ts";
 import tlsBackend from "./tls-backend.ts";
 import toolbox from "./toolbox.ts";
+import toxiproxy from "./toxiproxy.ts";
 
-export const components: readonly ComponentDef[] = [haproxy, tlsBackend, toolbox, dockerDaemon, idleCutter];
+export const components: readonly ComponentDef[] = [haproxy, tlsBackend, toolbox, dockerDaemon, idleCutter, toxiproxy];

@@ -114,8 +114,9 @@ const seqAfter = (a: number, b: number) => ((a - b) | 0) > 0;
  */
 export function classify(segments: readonly TcpSegment[], servicePort: number): ClassifiedSegment[] {
   const relevant = segments.filter((s) => s.sport === servicePort || s.dport === servicePort);
-  // A forwarded packet is captured twice: arriving, then leaving. Pair them up first.
-  const key = (s: TcpSegment) => `${s.src}:${s.sport}>${s.dst}:${s.dport}#${s.seq}#${s.ack}#${s.len}#${s.flags.syn}${s.flags.fin}${s.flags.rst}`;
+  // A forwarded packet is captured twice: arriving, then leaving. Pair them up first, without the
+  // addresses: a DNAT rule changes the destination address between the two copies, not the ports.
+  const key = (s: TcpSegment) => `${s.sport}>${s.dport}#${s.seq}#${s.ack}#${s.len}#${s.flags.syn}${s.flags.fin}${s.flags.rst}`;
   const outs = new Map<string, number>();
   for (const s of relevant) if (s.direction === "out") outs.set(key(s), (outs.get(key(s)) ?? 0) + 1);
   const nextSeq = new Map<string, number>(); // per sender: highest seq + len sent so far

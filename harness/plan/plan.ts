@@ -23,6 +23,8 @@ import {
   ScenarioSchema,
   SleepStepSchema,
   STEP_KEYS,
+  stepEnabled,
+  stepIf,
   UntilStepSchema,
   WaitStepSchema,
 } from "../schema/scenario.ts";
@@ -254,8 +256,15 @@ function planVariant(
   const steps: PlannedStep[] = [];
   const markers: { path: Path; value: unknown }[] = [];
   sc.steps.forEach((rawStep, i) => {
-    const planned = planStep(doc, data, rawStep, i, components, problems);
-    if (planned) {
+    const cond = rawStep && typeof rawStep === "object" ? (rawStep as { if?: unknown }).if : undefined;
+    const { if: _cond, ...rest } = (rawStep && typeof rawStep === "object" ? rawStep : {}) as Record<string, unknown>;
+    const planned = planStep(doc, data, rawStep && typeof rawStep === "object" ? rest : rawStep, i, components, problems);
+    const condOk = stepIf.safeParse(cond);
+    if (!condOk.success) {
+      problems.push(...toProblems(doc, data, condOk.error.issues, ["steps", i, "if"]));
+      return;
+    }
+    if (planned && stepEnabled(condOk.data)) {
       steps.push(planned.step);
       markers.push({ path: ["steps", i], value: planned.validated });
     }

@@ -48,8 +48,21 @@ const expectationCommon = {
 export const expectationSchemas = kindSchemas(expectations, "kind", expectationCommon);
 export const ExpectationSchema = z.discriminatedUnion("kind", expectationSchemas);
 
+/** `if: false` (after parameters are substituted) leaves a step out of a variant. */
+export const stepIf = z
+  .union([z.boolean(), z.string().regex(/^.*(==|!=).*$/, { message: 'expected true, false or "a == b" / "a != b"' })])
+  .optional()
+  .describe('leave the step out of a variant when false; "a == b" and "a != b" compare strings after ${params} are substituted');
+
+export function stepEnabled(cond: boolean | string | undefined): boolean {
+  if (cond === undefined || typeof cond === "boolean") return cond !== false;
+  const m = /^(.*?)\s*(==|!=)\s*(.*)$/.exec(cond)!;
+  return (m[1]!.trim() === m[3]!.trim()) === (m[2] === "==");
+}
+
 const stepCommon = {
   id: stepId.optional(),
+  if: stepIf,
   background: z
     .boolean()
     .optional()
@@ -71,6 +84,7 @@ export const SleepStepSchema = z
   .strictObject({
     sleep: incidentDuration("how long to wait"),
     id: stepId.optional(),
+    if: stepIf,
     why: z.string().optional().describe("what the wait stands for in the incident"),
   })
   .describe("waits; in incident time");
@@ -79,6 +93,7 @@ export const WaitStepSchema = z
   .strictObject({
     wait: stepRef("a background step to wait for"),
     timeout: incidentDuration("give up after this long").optional(),
+    if: stepIf,
   })
   .describe("waits for a background step to finish");
 
@@ -92,10 +107,11 @@ export const UntilStepSchema = z
       .describe("an event: a line in a component's log (from the start of the run)"),
     timeout: incidentDuration("give up after this long").prefault("60s"),
     id: stepId.optional(),
+    if: stepIf,
   })
   .describe("waits for an event, so that the next steps happen on it rather than at a time");
 
-export const faultStepSchemas = faults.length > 0 ? kindSchemas(faults, "fault", { id: stepId.optional() }) : [];
+export const faultStepSchemas = faults.length > 0 ? kindSchemas(faults, "fault", { id: stepId.optional(), if: stepIf }) : [];
 export const FaultStepSchema = faultStepSchemas.length > 0 ? z.discriminatedUnion("fault", faultStepSchemas as [z.ZodObject, ...z.ZodObject[]]) : undefined;
 
 /** Which key makes a step which kind of step. */
