@@ -1,7 +1,8 @@
 /** The component registry: one line per kind. */
 import type { ComponentDef } from "../registry.ts";
+import goProgram from "./go-program.ts";
 import haproxy from "./haproxy.ts";
 import tlsBackend from "./tls-backend.ts";
 import toolbox from "./toolbox.ts";
 
-export const components: readonly ComponentDef[] = [haproxy, tlsBackend, toolbox];
+export const components: readonly ComponentDef[] = [haproxy, tlsBackend, toolbox, goProgram];
