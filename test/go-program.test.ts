@@ -7,6 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { describe, expect, test } from "vitest";
+import dockerRegistry from "../harness/components/docker-registry.ts";
+import dockerd from "../harness/components/dockerd.ts";
 import goProgram, { checkModules, goProgramOf, readyCheck, type GoProgramSpec } from "../harness/components/go-program.ts";
 import { formatProblem, InputError } from "../harness/errors.ts";
 import { planScenarioFile, type ScenarioPlan } from "../harness/plan/plan.ts";
@@ -111,11 +113,13 @@ describe("go-program fields", () => {
     expect(spec).toMatchObject({ image: "img", entrypoint: ["sleep"], command: ["infinity"], ready: { none: true } });
   });
 
-  test("the image is named after the scenario, the binary and the Go version", () => {
+  test("the image is named after the folder holding the sources, the binary and the Go version", () => {
     const p = plan(SERVICE);
-    const prog = goProgramOf(specOf(p, 0), "/somewhere/My_Scenario");
-    expect(prog).toMatchObject({ name: "go-my-scenario-prog-go123", go: "1.23", binary: "prog" });
-    expect(prog.dir).toMatch(/prog$/);
+    const prog = goProgramOf(specOf(p, 0), "/ignored");
+    expect(prog).toMatchObject({ go: "1.23", binary: "prog" });
+    expect(prog.name).toMatch(/^go-netrepro-go-[a-z0-9]+-prog-go123$/);
+    const shared = { source: { path: "../other-scenario/proxy", absPath: "" }, go: "1.19", role: "service" } as unknown as GoProgramSpec;
+    expect(goProgramOf(shared, "/repo/scenarios/this-one")).toMatchObject({ name: "go-other-scenario-proxy-go119", dir: "/repo/scenarios/other-scenario/proxy" });
   });
 
   test("bad fields are reported with file:line:col", () => {
@@ -142,6 +146,21 @@ describe("go-program fields", () => {
     expect(() => checkModules(dir)).toThrow(/requires modules but there is no go\.sum/);
     writeFileSync(join(dir, "go.sum"), "golang.org/x/sync v0.7.0 h1:x=\n");
     expect(() => checkModules(dir)).not.toThrow();
+  });
+});
+
+describe("dockerd and docker-registry", () => {
+  const ctx = { runId: "r", name: "d", scenarioDir: "/x", fixture: () => "" };
+  test("dockerd runs unprivileged, listens on its socket and tcp/2375, trusts the named plain-HTTP registries", () => {
+    const spec = dockerd.container({ insecureRegistries: ["registry:5000"] } as never, ctx);
+    expect(spec.privileged).toBeUndefined();
+    expect(spec).toMatchObject({ image: "dockerd", capAdd: ["ALL"], capDrop: ["SYS_RESOURCE"], ready: { exec: ["docker", "version"] } });
+    expect(spec.command).toEqual(expect.arrayContaining(["--tls=false", "--storage-driver=vfs", "tcp://0.0.0.0:2375", "--insecure-registry", "registry:5000"]));
+  });
+  test("docker-registry is ready when it listens on :5000", () => {
+    const spec = dockerRegistry.container({} as never, ctx);
+    expect(spec.image).toBe("registry");
+    expect("log" in spec.ready && spec.ready.log.test('level=info msg="listening on [::]:5000"')).toBe(true);
   });
 });
 

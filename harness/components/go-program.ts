@@ -5,7 +5,7 @@
  * The image is cached by the hash of the sources and the Go version.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { basename, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { z } from "zod";
 import { ScenarioRuntimeError } from "../errors.ts";
 import { defineComponent } from "../registry.ts";
@@ -70,16 +70,20 @@ export type GoProgramSpec = z.output<typeof goProgramSchema>;
 
 const imageSlug = (s: string) => s.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "");
 
-/** What to build for a component: the image is named after the scenario, the binary and the Go version. */
+/**
+ * What to build for a component. The image is named after the folder that holds the sources
+ * (the scenario's, usually), the binary and the Go version, so scenarios that share a program
+ * share its image.
+ */
 export function goProgramOf(spec: GoProgramSpec, scenarioDir: string): GoProgram {
-  const src = (spec.source as FolderRef).absPath || join(scenarioDir, spec.source.path);
+  const src = (spec.source as FolderRef).absPath || resolve(scenarioDir, spec.source.path);
   const binary = spec.binary ?? imageSlug(basename(src));
   if (!/^[a-z][a-z0-9-]*$/.test(binary)) {
     throw new ScenarioRuntimeError(`go-program: cannot name a binary after the folder \`${basename(src)}\`; give \`binary\``);
   }
   const go = spec.go as GoVersion;
   return {
-    name: `go-${imageSlug(basename(scenarioDir))}-${binary}-go${go.replace(".", "")}`,
+    name: `go-${imageSlug(basename(dirname(src)))}-${binary}-go${go.replace(".", "")}`,
     dir: src,
     go,
     binary,

@@ -1,8 +1,10 @@
 /** The component registry: one line per kind. */
 import type { ComponentDef } from "../registry.ts";
+import dockerRegistry from "./docker-registry.ts";
+import dockerd from "./dockerd.ts";
 import goProgram from "./go-program.ts";
 import haproxy from "./haproxy.ts";
 import tlsBackend from "./tls-backend.ts";
 import toolbox from "./toolbox.ts";
 
-export const components: readonly ComponentDef[] = [haproxy, tlsBackend, toolbox, goProgram];
+export const components: readonly ComponentDef[] = [haproxy, tlsBackend, toolbox, goProgram, dockerd, dockerRegistry];
