@@ -7,6 +7,8 @@
  *     overhead beyond them (median of N rounds);
  *   - the HAProxy incident written by hand with vitest + testcontainers (bench/handwritten/),
  *     and the ratio of harness time to hand-written time per variant;
+ *   - the image build of each Go program of the scenarios (go-program components), cold (no
+ *     layer cache) and cached (the second call: the image is there);
  *   - the whole suite through the CLI.
  * Writes bench/results/latest.json and prints a table.
  */
@@ -17,6 +19,8 @@ import { execa } from "execa";
 import { planScenarioFile, type VariantPlan } from "../harness/plan/plan.ts";
 import { runVariant } from "../harness/runner.ts";
 import { engine } from "../harness/runtime/docker.ts";
+import { goProgramOf, type GoProgramSpec } from "../harness/components/go-program.ts";
+import { goProgramImage } from "../harness/runtime/go-build.ts";
 import { REPO_ROOT } from "../harness/runtime/images.ts";
 import { displayPath, findScenarioFiles } from "../harness/scenarios.ts";
 
@@ -62,10 +66,33 @@ for (let i = 0; i < 3; i++) warm.push(await timed("bash", ["scripts/setup.sh", "
 report["setupWarmMs"] = median(warm);
 log(`warm set-up: ${sec(median(warm))} s`);
 
-// ---- variants, harness and hand-written, interleaved round by round
 const variants: VariantPlan[] = findScenarioFiles([join(REPO_ROOT, "scenarios")]).flatMap(
   (f) => planScenarioFile(f, { displayName: displayPath(f, REPO_ROOT) }).variants,
 );
+
+// ---- Go programs: each image built with no layer cache, then asked for again (cached)
+const programs = new Map<string, ReturnType<typeof goProgramOf>>();
+for (const v of variants) {
+  for (const c of v.components) {
+    if (c.def.kind !== "go-program") continue;
+    const p = goProgramOf(c.spec as unknown as GoProgramSpec, v.dir);
+    programs.set(`${p.name}\0${p.dir}`, p);
+  }
+}
+const goImages: { image: string; go: string; coldMs: number; cachedMs: number }[] = [];
+for (const p of programs.values()) {
+  let t0 = performance.now();
+  await goProgramImage(p, { force: true, noCache: true });
+  const coldMs = performance.now() - t0;
+  t0 = performance.now();
+  await goProgramImage(p);
+  const cachedMs = performance.now() - t0;
+  goImages.push({ image: p.name, go: p.go, coldMs: Math.round(coldMs), cachedMs: Math.round(cachedMs) });
+  log(`Go image ${p.name}: cold ${sec(coldMs)} s, cached ${sec(cachedMs)} s`);
+}
+report["goImages"] = goImages;
+
+// ---- variants, harness and hand-written, interleaved round by round
 const harness = new Map<string, { total: number[]; wait: number[]; setup: number[]; teardown: number[] }>();
 const hand = new Map<string, number[]>();
 for (let round = 1; round <= rounds; round++) {
@@ -117,6 +144,10 @@ process.stdout.write(
     rows
       .map((r) => `${pad(r.variant, 52)} ${pad(`${sec(r.harnessMs)} s`, 9)} ${pad(`${sec(r.waitMs)} s`, 7)} ${pad(`${sec(r.overheadMs)} s`, 9)} ${pad(r.handwrittenMs === null ? "-" : `${sec(r.handwrittenMs)} s`, 9)} ${r.ratio ?? "-"}`)
       .join("\n") +
+    (goImages.length
+      ? `\n\n${pad("Go program image", 52)} ${pad("go", 5)} ${pad("cold", 9)} cached\n` +
+        goImages.map((g) => `${pad(g.image, 52)} ${pad(g.go, 5)} ${pad(`${sec(g.coldMs)} s`, 9)} ${g.cachedMs} ms`).join("\n")
+      : "") +
     `\n\nwhole suite through the CLI: ${sec(report["cliSuiteMs"] as number)} s  (median of ${rounds} rounds per variant; bench/results/latest.json)\n`,
 );
 process.exit(0);

@@ -27,6 +27,13 @@ export interface SetupContext {
   readonly scenarioDir: string;
   /** A fixture's text, with the variant's params substituted. */
   fixture(ref: FixtureRef): string;
+  /** What the kind's `prepare` returned (an image it built), when it has one. */
+  readonly prepared?: string;
+}
+
+/** What a component's `prepare` sees: the set-up context and a progress log. */
+export interface PrepareContext extends SetupContext {
+  log(line: string): void;
 }
 
 /** What actions, drivers and faults see while the timeline runs. */
@@ -100,6 +107,12 @@ export interface ComponentDef<S extends z.ZodObject = z.ZodObject> {
   /** Image folders under docker/ this component runs. */
   images: readonly string[];
   schema: S;
+  /**
+   * Runs before any container of the run starts (all components' together): builds what the
+   * container needs, such as an image from the scenario's sources. What it returns reaches
+   * `container` as `ctx.prepared`.
+   */
+  prepare?(spec: z.output<S>, ctx: PrepareContext): Promise<string>;
   container(spec: z.output<S>, ctx: SetupContext): ContainerSpec;
   /** Runs once the container is ready, before any step. */
   afterStart?(instance: ComponentInstance, ctx: StepContext): Promise<void>;

@@ -131,8 +131,18 @@ export async function runVariant(plan: VariantPlan, opts: RunOptions): Promise<V
     // ---- set-up: images, networks, components in dependency order (independent ones together)
     ev.phase?.(plan, "images");
     await ensureImages(plan.images, { log: (l) => ev.phase?.(plan, l) });
-    await run.createNetworks(plan.networks);
-    // Started now, awaited once the components are up; a failure surfaces there.
+    const setupCtx = (name: string) => ({ runId: run.runId, name, scenarioDir: plan.dir, fixture });
+    const prepared = new Map<string, string>();
+    await Promise.all([
+      run.createNetworks(plan.networks),
+      ...plan.components
+        .filter((c) => c.def.prepare)
+        .map(async (c) => {
+          const log = (l: string) => ev.phase?.(plan, `${c.name}: ${l}`);
+          prepared.set(c.name, await c.def.prepare!(c.spec as never, { ...setupCtx(c.name), log }));
+        }),
+    ]);
+    // Drivers' preparation starts now and is awaited once the components are up; a failure surfaces there.
     const preparing = Promise.all(
       plan.steps.map((s) => (s.type === "run" && s.def.prepare ? s.def.prepare(s.args, stepCtx) : undefined)),
     );
@@ -145,7 +155,7 @@ export async function runVariant(plan: VariantPlan, opts: RunOptions): Promise<V
       await Promise.all(
         wave.map(async (c) => {
           const spec = withCommonFields(
-            c.def.container(c.spec as never, { runId: run.runId, name: c.name, scenarioDir: plan.dir, fixture }),
+            c.def.container(c.spec as never, { ...setupCtx(c.name), ...(prepared.has(c.name) ? { prepared: prepared.get(c.name)! } : {}) }),
             c.spec,
           );
           const container = await run.startComponent({
@@ -198,13 +208,15 @@ export async function runVariant(plan: VariantPlan, opts: RunOptions): Promise<V
       if (step.type === "until") {
         run.timeline.add("step", "scenario", step.label);
         const since = run.timeline.startedAt;
+        const waitedFrom = Date.now();
         const line = await stepCtx
           .component(step.component)
           .container.waitForLog(toRegExp(step.pattern), { sinceEpochMs: since, timeoutMs: step.timeoutMs })
           .catch((err: unknown) => {
             throw new ScenarioRuntimeError(`step ${step.index + 1} (${step.label}): ${errorMessage(err)}`, { cause: err });
           });
-        const obs: StepObservation = { id: stepName(step), kind: "until", startedAt: line.at, durationMs: 0, stdout: `${line.line}\n`, stderr: "" };
+        // Its duration is how long the event took to come, from the step's start (0 if it came before).
+        const obs: StepObservation = { id: stepName(step), kind: "until", startedAt: waitedFrom, durationMs: Math.max(0, Math.round(line.at - waitedFrom)), stdout: `${line.line}\n`, stderr: "" };
         observations.set(obs.id, obs);
         ev.stepEnd?.(plan, step, obs);
         continue;

@@ -29,7 +29,7 @@ import {
   WaitStepSchema,
 } from "../schema/scenario.ts";
 import { loadSource, pathToString, type Path, type SourceDoc } from "../schema/source.ts";
-import { ComponentRef, Duration, FixtureRef, StepRef } from "../schema/types.ts";
+import { ComponentRef, Duration, FixtureRef, FolderRef, StepRef } from "../schema/types.ts";
 import { substituteParams, type Params } from "./template.ts";
 
 export const DEFAULT_NETWORK = "net";
@@ -539,6 +539,12 @@ function checkMarkers(doc: SourceDoc, value: unknown, path: Path, ctx: MarkerCon
     const abs = resolve(ctx.dir, value.path);
     if (!existsSync(abs) || !statSync(abs).isFile()) {
       ctx.problems.push(doc.problem(path, `fixture \`${value.path}\` not found beside the scenario (looked for ${abs})`));
+    }
+    value.absPath = abs;
+  } else if (value instanceof FolderRef) {
+    const abs = resolve(ctx.dir, value.path);
+    if (!existsSync(abs) || !statSync(abs).isDirectory()) {
+      ctx.problems.push(doc.problem(path, `folder \`${value.path}\` not found beside the scenario (looked for ${abs})`));
     }
     value.absPath = abs;
   } else if (Array.isArray(value)) {

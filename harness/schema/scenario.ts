@@ -109,7 +109,7 @@ export const UntilStepSchema = z
     id: stepId.optional(),
     if: stepIf,
   })
-  .describe("waits for an event, so that the next steps happen on it rather than at a time");
+  .describe("waits for an event, so that the next steps happen on it rather than at a time; its duration is the time from the step's start to the event (0 if it came before)");
 
 export const faultStepSchemas = faults.length > 0 ? kindSchemas(faults, "fault", { id: stepId.optional(), if: stepIf }) : [];
 export const FaultStepSchema = faultStepSchemas.length > 0 ? z.discriminatedUnion("fault", faultStepSchemas as [z.ZodObject, ...z.ZodObject[]]) : undefined;

@@ -136,6 +136,30 @@ export function fixtureRef(description: string) {
     .describe(`${description} (a path relative to the scenario's folder)`);
 }
 
+export class FolderRef {
+  readonly path: string;
+  /** Set by the plan: the folder's absolute path. */
+  absPath = "";
+  constructor(path: string) {
+    this.path = path;
+  }
+  toString(): string {
+    return this.path;
+  }
+  toJSON(): string {
+    return this.path;
+  }
+}
+
+/** A folder beside scenario.yaml (program sources, say); the plan checks that it exists. */
+export function folderRef(description: string) {
+  return z
+    .string()
+    .min(1)
+    .transform((path) => new FolderRef(path))
+    .describe(`${description} (a folder relative to the scenario's folder)`);
+}
+
 export const slug = z
   .string()
   .regex(/^[a-z][a-z0-9-]*$/, { message: "expected lower-case letters, digits and dashes, starting with a letter" });
