@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { describe, expect, test } from "vitest";
 import dockerRegistry from "../harness/components/docker-registry.ts";
-import dockerd from "../harness/components/dockerd.ts";
+import dockerDaemon from "../harness/components/docker-daemon.ts";
 import goProgram, { checkModules, goProgramOf, readyCheck, type GoProgramSpec } from "../harness/components/go-program.ts";
 import { formatProblem, InputError } from "../harness/errors.ts";
 import { planScenarioFile, type ScenarioPlan } from "../harness/plan/plan.ts";
@@ -149,13 +149,16 @@ describe("go-program fields", () => {
   });
 });
 
-describe("dockerd and docker-registry", () => {
+describe("docker-daemon (plain API, images only) and docker-registry", () => {
   const ctx = { runId: "r", name: "d", scenarioDir: "/x", fixture: () => "" };
-  test("dockerd runs unprivileged, listens on its socket and tcp/2375, trusts the named plain-HTTP registries", () => {
-    const spec = dockerd.container({ insecureRegistries: ["registry:5000"] } as never, ctx);
-    expect(spec.privileged).toBeUndefined();
-    expect(spec).toMatchObject({ image: "dockerd", capAdd: ["ALL"], capDrop: ["SYS_RESOURCE"], ready: { exec: ["docker", "version"] } });
-    expect(spec.command).toEqual(expect.arrayContaining(["--tls=false", "--storage-driver=vfs", "tcp://0.0.0.0:2375", "--insecure-registry", "registry:5000"]));
+  test("a daemon for image operations listens in plain HTTP, has no bridge, trusts the named plain-HTTP registries", () => {
+    const spec = dockerDaemon.container(dockerDaemon.schema.parse({ api: "plain", containers: false, insecureRegistries: ["registry:5000"] }) as never, ctx);
+    expect(spec).toMatchObject({
+      image: "dind",
+      env: { DIND_API: "plain", DIND_CONTAINERS: "0", DIND_INSECURE_REGISTRIES: "registry:5000" },
+      ready: { log: /^netrepro-dind: ready/ },
+    });
+    expect(spec.fallback?.spec).toMatchObject({ privileged: false, capAdd: ["ALL"], capDrop: ["SYS_RESOURCE"] });
   });
   test("docker-registry is ready when it listens on :5000", () => {
     const spec = dockerRegistry.container({} as never, ctx);

@@ -2,7 +2,6 @@
 import type { ComponentDef } from "../registry.ts";
 import dockerDaemon from "./docker-daemon.ts";
 import dockerRegistry from "./docker-registry.ts";
-import dockerd from "./dockerd.ts";
 import goProgram from "./go-program.ts";
 import haproxy from "./haproxy.ts";
 import idleCutter from "./idle-cutter.ts";
@@ -18,6 +17,5 @@ export const components: readonly ComponentDef[] = [
   idleCutter,
   toxiproxy,
   goProgram,
-  dockerd,
   dockerRegistry,
 ];
