@@ -9,6 +9,8 @@
  *     and the ratio of harness time to hand-written time per variant;
  *   - the image build of each Go program of the scenarios (go-program components), cold (no
  *     layer cache) and cached (the second call: the image is there);
+ *   - for compressed scenarios (timescale > 1): the timeline's own length, the physical floor
+ *     of the scaled gaps, and the compression: incident time represented / wall time;
  *   - the whole suite through the CLI.
  * Writes bench/results/latest.json and prints a table.
  */
@@ -93,18 +95,19 @@ for (const p of programs.values()) {
 report["goImages"] = goImages;
 
 // ---- variants, harness and hand-written, interleaved round by round
-const harness = new Map<string, { total: number[]; wait: number[]; setup: number[]; teardown: number[] }>();
+const harness = new Map<string, { total: number[]; wait: number[]; setup: number[]; teardown: number[]; steps: number[]; timescale: number }>();
 const hand = new Map<string, number[]>();
 for (let round = 1; round <= rounds; round++) {
   for (const v of variants) {
     const key = `${v.scenario.name}/${v.variant.name}`;
     const r = await runVariant(v, { artifactsRoot: ARTIFACTS, handleSignals: false });
     if (r.status !== "passed") throw new Error(`${key} failed during the benchmark: ${r.error ?? "expectations not met"}`);
-    const h = harness.get(key) ?? { total: [], wait: [], setup: [], teardown: [] };
+    const h = harness.get(key) ?? { total: [], wait: [], setup: [], teardown: [], steps: [], timescale: v.timescale };
     h.total.push(r.timing.totalMs);
     h.wait.push(r.timing.waitMs);
     h.setup.push(r.timing.setupMs);
     h.teardown.push(r.timing.teardownMs);
+    h.steps.push(r.timing.stepsMs);
     harness.set(key, h);
   }
   const out = join(RESULTS, `handwritten-${round}.json`);
@@ -120,6 +123,9 @@ const rows = [...harness].map(([key, h]) => {
   const total = median(h.total);
   const wait = median(h.wait);
   const handMs = hand.has(key) ? median(hand.get(key)!) : undefined;
+  // The timeline of a compressed scenario is its physical floor (the scaled gaps and deadlines);
+  // compression is the incident time it stands for over the whole wall time, set-up included.
+  const steps = median(h.steps);
   return {
     variant: key,
     harnessMs: Math.round(total),
@@ -129,6 +135,9 @@ const rows = [...harness].map(([key, h]) => {
     teardownMs: Math.round(median(h.teardown)),
     handwrittenMs: handMs === undefined ? null : Math.round(handMs),
     ratio: handMs === undefined ? null : +(total / handMs).toFixed(3),
+    timescale: h.timescale,
+    timelineMs: Math.round(steps),
+    compression: h.timescale > 1 ? +((steps * h.timescale) / total).toFixed(1) : null,
   };
 });
 report["variants"] = rows;
@@ -140,9 +149,13 @@ writeFileSync(join(RESULTS, "latest.json"), `${JSON.stringify(report, null, 2)}\
 const pad = (s: string, n: number) => s.padEnd(n);
 process.stdout.write(
   `\nimages built cold (no cache): ${report["imagesColdMs"] !== undefined ? `${sec(report["imagesColdMs"] as number)} s` : "skipped"}; set-up warm: ${sec(report["setupWarmMs"] as number)} s\n\n` +
-    `${pad("variant", 52)} ${pad("harness", 9)} ${pad("waits", 7)} ${pad("overhead", 9)} ${pad("by hand", 9)} ratio\n` +
+    `${pad("variant", 60)} ${pad("harness", 9)} ${pad("waits", 7)} ${pad("overhead", 9)} ${pad("by hand", 9)} ${pad("ratio", 6)} ${pad("timeline", 9)} compression\n` +
     rows
-      .map((r) => `${pad(r.variant, 52)} ${pad(`${sec(r.harnessMs)} s`, 9)} ${pad(`${sec(r.waitMs)} s`, 7)} ${pad(`${sec(r.overheadMs)} s`, 9)} ${pad(r.handwrittenMs === null ? "-" : `${sec(r.handwrittenMs)} s`, 9)} ${r.ratio ?? "-"}`)
+      .map(
+        (r) =>
+          `${pad(r.variant, 60)} ${pad(`${sec(r.harnessMs)} s`, 9)} ${pad(`${sec(r.waitMs)} s`, 7)} ${pad(`${sec(r.overheadMs)} s`, 9)} ` +
+          `${pad(r.handwrittenMs === null ? "-" : `${sec(r.handwrittenMs)} s`, 9)} ${pad(String(r.ratio ?? "-"), 6)} ${pad(`${sec(r.timelineMs)} s`, 9)} ${r.compression === null ? "-" : `${r.compression}× (timescale ${r.timescale})`}`,
+      )
       .join("\n") +
     (goImages.length
       ? `\n\n${pad("Go program image", 52)} ${pad("go", 5)} ${pad("cold", 9)} cached\n` +
