@@ -97,3 +97,14 @@ test("resources of a dead run are swept at the next start", async () => {
     await live.remove().catch(() => {});
   }
 });
+
+test("the missing-keepalive bug variant fails once the runner sends keepalives", async () => {
+  const r = await cli([
+    "run", "scenarios/gcp-idle-timeout-missing-tcp-keepalives", "--variant", "no-keepalive",
+    "--set", "keepalive=300s", "--set", "keepalive_interval=300s", "--artifacts", "artifacts/test",
+  ]);
+  expect(r.exitCode).toBe(1);
+  expect(r.stderr).toMatch(/✗ symptom: the line after the gap never reaches the runner\n\s+expected: stdout of step `attach` lacks "Hello world!"\n\s+got:\s+line 2: ".* stdout Hello world!"/);
+  expect(r.stderr).toMatch(/✗ expect: no keepalive probe from the runner crosses the firewall\n\s+expected: ≤ 0 keepalive segments from the client/);
+  expect(r.stderr).toMatch(/evidence: .*captures\/firewall\.pcap/);
+}, 120_000);
