@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { clientCerts, DOCKER_TLS_PORT } from "../components/docker-daemon.ts";
 import { defineDriver, type StepContext } from "../registry.ts";
+import { execOutput } from "./exec.ts";
 import { firstFileOfTar } from "../runtime/container.ts";
 import { fileFromImage, goProgramImage, type GoProgram } from "../runtime/go-build.ts";
 import { REPO_ROOT } from "../runtime/images.ts";
@@ -88,13 +89,6 @@ export default defineDriver({
       ...(args.keepaliveCount ? ["-keepalive-count", String(args.keepaliveCount)] : []),
     ];
     const res = await ctx.component(args.in.name).container.exec(argv, { timeoutMs: args.deadline.ms + 30_000 });
-    return {
-      stdout: res.stdout,
-      stderr: res.stderr,
-      exitCode: res.exitCode,
-      startedAt: res.startedAt,
-      durationMs: res.durationMs,
-      ...(res.timedOut ? { error: "the client did not exit 30 s after its own deadline" } : {}),
-    };
+    return execOutput(res, "the client did not exit 30 s after its own deadline");
   },
 });

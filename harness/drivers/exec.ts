@@ -1,6 +1,7 @@
 /** exec: runs a command in a component's container; records stdout, stderr, exit code and duration. */
 import { z } from "zod";
-import { defineDriver } from "../registry.ts";
+import { defineDriver, type StepOutput } from "../registry.ts";
+import type { ExecResult } from "../runtime/types.ts";
 import { command, componentRef, incidentDuration, toArgv } from "../schema/types.ts";
 
 export default defineDriver({
@@ -22,13 +23,18 @@ export default defineDriver({
       ...(args.user ? { user: args.user } : {}),
       ...(args.workdir ? { workdir: args.workdir } : {}),
     });
-    return {
-      stdout: res.stdout,
-      stderr: res.stderr,
-      exitCode: res.exitCode,
-      startedAt: res.startedAt,
-      durationMs: res.durationMs,
-      ...(res.timedOut ? { error: `timed out after ${args.timeout.toString()}` } : {}),
-    };
+    return execOutput(res, `timed out after ${args.timeout.toString()}`);
   },
 });
+
+/** A command's result as a step's output; `timedOutText` is the step's error when it timed out. */
+export function execOutput(res: ExecResult, timedOutText: string): StepOutput {
+  return {
+    stdout: res.stdout,
+    stderr: res.stderr,
+    exitCode: res.exitCode,
+    startedAt: res.startedAt,
+    durationMs: res.durationMs,
+    ...(res.timedOut ? { error: timedOutText } : {}),
+  };
+}

@@ -4,7 +4,7 @@
  * by the timescale and checked against what their mechanism can resolve. Any problem is an
  * InputError with file:line:col; no container is started before this succeeds.
  */
-import { existsSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import { z } from "zod";
 import { components as componentDefs } from "../components/index.ts";
@@ -29,7 +29,7 @@ import {
   WaitStepSchema,
 } from "../schema/scenario.ts";
 import { loadSource, pathToString, type Path, type SourceDoc } from "../schema/source.ts";
-import { ComponentRef, Duration, FixtureRef, FolderRef, StepRef } from "../schema/types.ts";
+import { ComponentRef, Duration, FolderRef, PathRef, StepRef } from "../schema/types.ts";
 import { substituteParams, type Params } from "./template.ts";
 
 export const DEFAULT_NETWORK = "net";
@@ -535,16 +535,12 @@ function checkMarkers(doc: SourceDoc, value: unknown, path: Path, ctx: MarkerCon
     if (!ids.includes(value.id)) {
       ctx.problems.push(doc.problem(path, `unknown step \`${value.id}\`; step ids: ${ids.join(", ") || "none (give the step an `id`)"}${didYouMean(value.id, ids)}`));
     }
-  } else if (value instanceof FixtureRef) {
+  } else if (value instanceof PathRef) {
     const abs = resolve(ctx.dir, value.path);
-    if (!existsSync(abs) || !statSync(abs).isFile()) {
-      ctx.problems.push(doc.problem(path, `fixture \`${value.path}\` not found beside the scenario (looked for ${abs})`));
-    }
-    value.absPath = abs;
-  } else if (value instanceof FolderRef) {
-    const abs = resolve(ctx.dir, value.path);
-    if (!existsSync(abs) || !statSync(abs).isDirectory()) {
-      ctx.problems.push(doc.problem(path, `folder \`${value.path}\` not found beside the scenario (looked for ${abs})`));
+    const st = statSync(abs, { throwIfNoEntry: false });
+    const folder = value instanceof FolderRef;
+    if (!st || (folder ? !st.isDirectory() : !st.isFile())) {
+      ctx.problems.push(doc.problem(path, `${value.what} \`${value.path}\` not found beside the scenario (looked for ${abs})`));
     }
     value.absPath = abs;
   } else if (Array.isArray(value)) {

@@ -112,18 +112,31 @@ export function stepRef(description: string) {
     .describe(description);
 }
 
-export class FixtureRef {
+/** A path beside scenario.yaml; the plan checks that it exists and sets `absPath`. */
+export class PathRef {
   readonly path: string;
-  /** Set by the plan: the file's absolute path. */
+  /** Set by the plan: the absolute path. */
   absPath = "";
   constructor(path: string) {
     this.path = path;
+  }
+  /** "fixture" or "folder", as the plan names it in errors. */
+  get what(): string {
+    return "fixture";
   }
   toString(): string {
     return this.path;
   }
   toJSON(): string {
     return this.path;
+  }
+}
+
+export class FixtureRef extends PathRef {}
+
+export class FolderRef extends PathRef {
+  override get what(): string {
+    return "folder";
   }
 }
 
@@ -134,21 +147,6 @@ export function fixtureRef(description: string) {
     .min(1)
     .transform((path) => new FixtureRef(path))
     .describe(`${description} (a path relative to the scenario's folder)`);
-}
-
-export class FolderRef {
-  readonly path: string;
-  /** Set by the plan: the folder's absolute path. */
-  absPath = "";
-  constructor(path: string) {
-    this.path = path;
-  }
-  toString(): string {
-    return this.path;
-  }
-  toJSON(): string {
-    return this.path;
-  }
 }
 
 /** A folder beside scenario.yaml (program sources, say); the plan checks that it exists. */
