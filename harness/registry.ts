@@ -7,6 +7,7 @@ import type { z } from "zod";
 import type { Duration, FixtureRef } from "./schema/types.ts";
 import type { Timeline } from "./observe/timeline.ts";
 import type { ContainerSpec, RunContainer } from "./runtime/types.ts";
+import type { GeneratedCertificate } from "./runtime/certs.ts";
 
 // ------------------------------------------------------------------ shared contexts
 
@@ -27,6 +28,8 @@ export interface SetupContext {
   readonly scenarioDir: string;
   /** A fixture's text, with the variant's params substituted. */
   fixture(ref: FixtureRef): string;
+  /** A certificate the scenario declares, as generated for this run. */
+  certificate(name: string): GeneratedCertificate;
 }
 
 /** What actions, drivers and faults see while the timeline runs. */
@@ -38,6 +41,8 @@ export interface StepContext {
   readonly timescale: number;
   component(name: string): ComponentInstance;
   fixture(ref: FixtureRef): string;
+  /** A certificate the scenario declares, as generated for this run. */
+  certificate(name: string): GeneratedCertificate;
   /** Writes a file into the run's artifacts folder and returns its path relative to it. */
   artifact(relPath: string, content: string | Buffer): string;
   note(text: string): void;
