@@ -6,5 +6,6 @@ import exitCode from "./exit-code.ts";
 import haproxyServerState from "./haproxy-server-state.ts";
 import log from "./log.ts";
 import output from "./output.ts";
+import records from "./records.ts";
 
-export const expectations: readonly ExpectationDef[] = [exitCode, output, log, duration, connections, haproxyServerState];
+export const expectations: readonly ExpectationDef[] = [exitCode, output, log, duration, connections, haproxyServerState, records];
