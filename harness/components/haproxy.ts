@@ -19,7 +19,8 @@ export function configSockets(config: string): { apiSocket: string | undefined; 
   return { apiSocket, stateFile };
 }
 
-async function hapctl(instance: ComponentInstance, args: string[], what: string) {
+/** Runs hapctl in the container (the runtime API socket from the instance's state); throws on failure. */
+export async function hapctl(instance: ComponentInstance, args: string[], what: string) {
   const apiSocket = instance.state.get("apiSocket") as string | undefined;
   const res = await instance.container.exec(["hapctl", ...args], {
     env: apiSocket ? { HAPROXY_API_SOCK: apiSocket } : {},
@@ -60,7 +61,7 @@ export function parseShowProc(text: string): ProcInfo {
   return { masterReloads, failedReloads, workers };
 }
 
-async function showProc(instance: ComponentInstance): Promise<ProcInfo> {
+export async function showProc(instance: ComponentInstance): Promise<ProcInfo> {
   return parseShowProc((await hapctl(instance, ["master", "show proc"], "show proc")).stdout);
 }
 
@@ -68,7 +69,7 @@ async function showProc(instance: ComponentInstance): Promise<ProcInfo> {
  * Reloads through the master CLI and waits until a new worker serves the runtime API, so that a
  * command sent right after the reload reaches the new configuration, not the old worker.
  */
-async function reload(instance: ComponentInstance, ctx: StepContext, timeoutMs: number) {
+export async function reload(instance: ComponentInstance, ctx: StepContext, timeoutMs: number) {
   const before = await showProc(instance);
   const sentAt = Date.now();
   await hapctl(instance, ["master", "reload"], "reload");
