@@ -1,5 +1,6 @@
 /** The driver registry: one line per kind. */
 import type { DriverDef } from "../registry.ts";
 import exec from "./exec.ts";
+import longPoll from "./long-poll.ts";
 
-export const drivers: readonly DriverDef[] = [exec];
+export const drivers: readonly DriverDef[] = [exec, longPoll];
