@@ -140,9 +140,9 @@ export default defineExpectation({
       .filter(Boolean)
       .join(" ");
     const has = describeFields(args.fields);
-    const expectedParts = [
-      `${args.match} record${args.match === "some" ? "" : "s"} of ${where}${selection ? ` ${selection}` : ""}${has ? ` ${args.match === "none" ? "has" : "have"} ${has}` : ""}`,
-    ];
+    const subject = { some: "some record", all: "all records", none: "no record" }[args.match];
+    const verb = args.match === "all" ? "have" : "has";
+    const expectedParts = [`${subject} of ${where}${selection ? ` ${selection}` : ""}${has ? ` ${verb} ${has}` : ""}`];
     if (args.unique) expectedParts.push(`no two share ${args.unique}`);
     const expected = expectedParts.join("; ");
     if (records.length === 0) {
