@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { defineAction, defineComponent, type ComponentInstance, type StepContext } from "../registry.ts";
-import { ScenarioRuntimeError } from "../errors.ts";
+import { errorMessage, ScenarioRuntimeError } from "../errors.ts";
 import { fixtureRef, realDuration } from "../schema/types.ts";
 
 const CONFIG_PATH = "/etc/haproxy/haproxy.cfg";
@@ -74,9 +74,18 @@ export async function reload(instance: ComponentInstance, ctx: StepContext, time
   const sentAt = Date.now();
   await hapctl(instance, ["master", "reload"], "reload");
   const deadline = sentAt + timeoutMs;
+  let lastError = "";
   while (Date.now() < deadline) {
     if (ctx.signal.aborted) throw new ScenarioRuntimeError("reload interrupted");
-    const now = await showProc(instance);
+    // While the master re-executes itself, its CLI socket refuses connections for a moment.
+    let now: ProcInfo;
+    try {
+      now = await showProc(instance);
+    } catch (err) {
+      lastError = errorMessage(err);
+      await new Promise((r) => setTimeout(r, 50));
+      continue;
+    }
     if (now.failedReloads > before.failedReloads) {
       const log = instance.container.logLines().filter((l) => l.at >= sentAt - 1000).map((l) => l.line);
       throw new ScenarioRuntimeError(
@@ -85,14 +94,18 @@ export async function reload(instance: ComponentInstance, ctx: StepContext, time
     }
     const fresh = now.workers.filter((w) => !before.workers.includes(w));
     if (now.masterReloads > before.masterReloads && fresh.length > 0) {
-      const info = await hapctl(instance, ["api", "show info"], "show info");
-      const pid = Number(/^Pid: (\d+)/m.exec(info.stdout)?.[1]);
+      const info = await hapctl(instance, ["api", "show info"], "show info").catch((err: unknown) => {
+        lastError = errorMessage(err);
+        return undefined;
+      });
+      const pid = Number(/^Pid: (\d+)/m.exec(info?.stdout ?? "")?.[1]);
       if (fresh.includes(pid)) return { stdout: `reloaded: worker ${pid} serves the runtime API\n`, stderr: "" };
     }
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new ScenarioRuntimeError(
-    `component \`${instance.name}\` (haproxy): no new worker took over the runtime API within ${timeoutMs} ms of the reload`,
+    `component \`${instance.name}\` (haproxy): no new worker took over the runtime API within ${timeoutMs} ms of the reload` +
+      (lastError ? `; last error: ${lastError}` : ""),
   );
 }
 
