@@ -111,11 +111,12 @@ report["cliSuiteMs"] = await timed(process.execPath, ["harness/cli.ts", "run", "
 
 writeFileSync(join(RESULTS, "latest.json"), `${JSON.stringify(report, null, 2)}\n`);
 const pad = (s: string, n: number) => s.padEnd(n);
+const nameWidth = Math.max(52, ...rows.map((r) => r.variant.length));
 process.stdout.write(
   `\nimages built cold (no cache): ${report["imagesColdMs"] !== undefined ? `${sec(report["imagesColdMs"] as number)} s` : "skipped"}; set-up warm: ${sec(report["setupWarmMs"] as number)} s\n\n` +
-    `${pad("variant", 52)} ${pad("harness", 9)} ${pad("waits", 7)} ${pad("overhead", 9)} ${pad("by hand", 9)} ratio\n` +
+    `${pad("variant", nameWidth)} ${pad("harness", 9)} ${pad("waits", 7)} ${pad("overhead", 9)} ${pad("by hand", 9)} ratio\n` +
     rows
-      .map((r) => `${pad(r.variant, 52)} ${pad(`${sec(r.harnessMs)} s`, 9)} ${pad(`${sec(r.waitMs)} s`, 7)} ${pad(`${sec(r.overheadMs)} s`, 9)} ${pad(r.handwrittenMs === null ? "-" : `${sec(r.handwrittenMs)} s`, 9)} ${r.ratio ?? "-"}`)
+      .map((r) => `${pad(r.variant, nameWidth)} ${pad(`${sec(r.harnessMs)} s`, 9)} ${pad(`${sec(r.waitMs)} s`, 7)} ${pad(`${sec(r.overheadMs)} s`, 9)} ${pad(r.handwrittenMs === null ? "-" : `${sec(r.handwrittenMs)} s`, 9)} ${r.ratio ?? "-"}`)
       .join("\n") +
     `\n\nwhole suite through the CLI: ${sec(report["cliSuiteMs"] as number)} s  (median of ${rounds} rounds per variant; bench/results/latest.json)\n`,
 );
