@@ -147,13 +147,14 @@ report["cliSuiteMs"] = await timed(process.execPath, ["harness/cli.ts", "run", "
 
 writeFileSync(join(RESULTS, "latest.json"), `${JSON.stringify(report, null, 2)}\n`);
 const pad = (s: string, n: number) => s.padEnd(n);
+const nameWidth = Math.max(52, ...rows.map((r) => r.variant.length));
 process.stdout.write(
   `\nimages built cold (no cache): ${report["imagesColdMs"] !== undefined ? `${sec(report["imagesColdMs"] as number)} s` : "skipped"}; set-up warm: ${sec(report["setupWarmMs"] as number)} s\n\n` +
-    `${pad("variant", 60)} ${pad("harness", 9)} ${pad("waits", 7)} ${pad("overhead", 9)} ${pad("by hand", 9)} ${pad("ratio", 6)} ${pad("timeline", 9)} compression\n` +
+    `${pad("variant", nameWidth)} ${pad("harness", 9)} ${pad("waits", 7)} ${pad("overhead", 9)} ${pad("by hand", 9)} ${pad("ratio", 6)} ${pad("timeline", 9)} compression\n` +
     rows
       .map(
         (r) =>
-          `${pad(r.variant, 60)} ${pad(`${sec(r.harnessMs)} s`, 9)} ${pad(`${sec(r.waitMs)} s`, 7)} ${pad(`${sec(r.overheadMs)} s`, 9)} ` +
+          `${pad(r.variant, nameWidth)} ${pad(`${sec(r.harnessMs)} s`, 9)} ${pad(`${sec(r.waitMs)} s`, 7)} ${pad(`${sec(r.overheadMs)} s`, 9)} ` +
           `${pad(r.handwrittenMs === null ? "-" : `${sec(r.handwrittenMs)} s`, 9)} ${pad(String(r.ratio ?? "-"), 6)} ${pad(`${sec(r.timelineMs)} s`, 9)} ${r.compression === null ? "-" : `${r.compression}× (timescale ${r.timescale})`}`,
       )
       .join("\n") +

@@ -7,6 +7,7 @@ import type { z } from "zod";
 import type { Duration, FixtureRef } from "./schema/types.ts";
 import type { Timeline } from "./observe/timeline.ts";
 import type { ContainerSpec, NetworkInfo, RunContainer } from "./runtime/types.ts";
+import type { GeneratedCertificate } from "./runtime/certs.ts";
 
 // ------------------------------------------------------------------ shared contexts
 
@@ -29,6 +30,8 @@ export interface SetupContext {
   fixture(ref: FixtureRef): string;
   /** What the kind's `prepare` returned (an image it built), when it has one. */
   readonly prepared?: string;
+  /** A certificate the scenario declares, as generated for this run. */
+  certificate(name: string): GeneratedCertificate;
 }
 
 /** What a component's `prepare` sees: the set-up context and a progress log. */
@@ -49,6 +52,8 @@ export interface StepContext {
   /** A network of the run: its engine name, subnet and gateway. */
   network(name: string): NetworkInfo;
   fixture(ref: FixtureRef): string;
+  /** A certificate the scenario declares, as generated for this run. */
+  certificate(name: string): GeneratedCertificate;
   /** Writes a file into the run's artifacts folder and returns its path relative to it. */
   artifact(relPath: string, content: string | Buffer): string;
   note(text: string): void;

@@ -7,7 +7,9 @@ import { errorMessage, exitCodeOf, ExitCode, HarnessError, ScenarioRuntimeError,
 import type { ComponentInstance, ExpectContext, StepContext, StepObservation, StepOutput, Verdict } from "./registry.ts";
 import type { PlannedCheck, PlannedStep, VariantPlan } from "./plan/plan.ts";
 import { resolveRuntime, substituteFixture } from "./plan/template.ts";
-import { ensureImages } from "./runtime/images.ts";
+import { ensureImages, imageTag } from "./runtime/images.ts";
+import { generateCertificates, type GeneratedCertificate } from "./runtime/certs.ts";
+import { CERTIFICATE_IMAGE } from "./plan/plan.ts";
 import { installSignalHandlers, Run, type TeardownReport } from "./runtime/run.ts";
 import { toRegExp, type FixtureRef } from "./schema/types.ts";
 import type { ContainerSpec } from "./runtime/types.ts";
@@ -98,7 +100,17 @@ export async function runVariant(plan: VariantPlan, opts: RunOptions): Promise<V
   let waitMs = 0;
 
   const fixture = (ref: FixtureRef) => substituteFixture(readFileSync(ref.absPath, "utf8"), plan.params);
+  let certs = new Map<string, GeneratedCertificate>();
+  const certificate = (name: string): GeneratedCertificate => {
+    const c = certs.get(name);
+    if (!c) throw new ScenarioRuntimeError(`certificate \`${name}\` was not generated`);
+    return c;
+  };
   const lookup = (component: string, attr: string): string => {
+    if (component === "certs" && attr.includes(".")) {
+      const [name, field] = attr.split(".", 2) as [string, string];
+      return String(certificate(name)[field as keyof GeneratedCertificate]);
+    }
     const inst = instances.get(component);
     if (!inst) throw new ScenarioRuntimeError(`\${${component}.${attr}}: component \`${component}\` is not running`);
     if (attr === "ip") return inst.container.ip();
@@ -123,6 +135,7 @@ export async function runVariant(plan: VariantPlan, opts: RunOptions): Promise<V
     },
     network: (name) => run.network(name),
     fixture,
+    certificate,
     artifact: (rel, content) => run.artifact(rel, content),
     note: (text) => void run.timeline.add("note", "scenario", text),
   };
@@ -131,10 +144,28 @@ export async function runVariant(plan: VariantPlan, opts: RunOptions): Promise<V
     // ---- set-up: images, networks, components in dependency order (independent ones together)
     ev.phase?.(plan, "images");
     await ensureImages(plan.images, { log: (l) => ev.phase?.(plan, l) });
-    const setupCtx = (name: string) => ({ runId: run.runId, name, scenarioDir: plan.dir, fixture });
+    const setupCtx = (name: string) => ({ runId: run.runId, name, scenarioDir: plan.dir, fixture, certificate });
     const prepared = new Map<string, string>();
+    const makeCertificates = async () => {
+      if (!plan.certificates.length) return;
+      ev.phase?.(plan, `generating certificates ${plan.certificates.map((c) => c.name).join(", ")}`);
+      certs = await generateCertificates(plan.certificates, {
+        image: imageTag(CERTIFICATE_IMAGE),
+        labels: run.labels,
+        created: (id) => run.adopt(id),
+      });
+      for (const c of certs.values()) {
+        run.artifact(`certs/${c.name}.crt`, c.cert);
+        run.artifact(`certs/${c.name}.chain.crt`, c.chain);
+        run.artifact(`certs/${c.name}.key`, c.key);
+        run.timeline.add("run", "runtime", `certificate ${c.name}: ${c.subject} issued by ${c.issuer}, sha256 ${c.fingerprint}`);
+      }
+      const summary = [...certs.values()].map(({ cert: _c, chain: _ch, key: _k, ...rest }) => rest);
+      run.artifact("certs/certificates.json", `${JSON.stringify(summary, null, 2)}\n`);
+    };
     await Promise.all([
       run.createNetworks(plan.networks),
+      makeCertificates(),
       ...plan.components
         .filter((c) => c.def.prepare)
         .map(async (c) => {
@@ -157,6 +188,7 @@ export async function runVariant(plan: VariantPlan, opts: RunOptions): Promise<V
           const spec = withCommonFields(
             c.def.container(c.spec as never, { ...setupCtx(c.name), ...(prepared.has(c.name) ? { prepared: prepared.get(c.name)! } : {}) }),
             c.spec,
+            certificate,
           );
           const container = await run.startComponent({
             component: c.name,
@@ -392,12 +424,22 @@ function writeArtifacts(run: Run, plan: VariantPlan, result: VariantResult) {
   );
 }
 
-/** The fields every component has (capAdd, sysctls) merged into what its definition asked for. */
-function withCommonFields(spec: ContainerSpec, fields: Record<string, unknown>): ContainerSpec {
+/** Where the common `certificates` field installs a certificate's files. */
+export const CERTIFICATE_DIR = "/etc/netrepro/certs";
+
+/** The fields every component has (capAdd, sysctls, certificates) merged into what its definition asked for. */
+function withCommonFields(spec: ContainerSpec, fields: Record<string, unknown>, certificate: (name: string) => GeneratedCertificate): ContainerSpec {
   const capAdd = fields["capAdd"] as string[] | undefined;
   const sysctls = fields["sysctls"] as Record<string, string | number> | undefined;
+  const certs = ((fields["certificates"] as { name: string }[] | undefined) ?? []).map((r) => certificate(r.name));
+  const certFiles = certs.flatMap((c) => [
+    { path: `${CERTIFICATE_DIR}/${c.name}.crt`, content: c.cert, mode: 0o644 },
+    { path: `${CERTIFICATE_DIR}/${c.name}.chain.crt`, content: c.chain, mode: 0o644 },
+    { path: `${CERTIFICATE_DIR}/${c.name}.key`, content: c.key, mode: 0o600 },
+  ]);
   return {
     ...spec,
+    ...(certFiles.length ? { files: [...(spec.files ?? []), ...certFiles] } : {}),
     ...(capAdd ? { capAdd: [...new Set([...(spec.capAdd ?? []), ...capAdd])] } : {}),
     ...(sysctls ? { sysctls: { ...spec.sysctls, ...Object.fromEntries(Object.entries(sysctls).map(([k, v]) => [k, String(v)])) } } : {}),
   };

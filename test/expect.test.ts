@@ -5,6 +5,7 @@ import exitCode from "../harness/expect/exit-code.ts";
 import haproxyServerState, { parseServersState } from "../harness/expect/haproxy-server-state.ts";
 import log from "../harness/expect/log.ts";
 import output from "../harness/expect/output.ts";
+import records, { parseRecords, valueMatches } from "../harness/expect/records.ts";
 import { applyRole } from "../harness/expect/verdict.ts";
 import type { ComponentInstance, ExpectationDef, ExpectContext, StepObservation } from "../harness/registry.ts";
 import type { LogLine } from "../harness/runtime/types.ts";
@@ -117,5 +118,78 @@ describe("connections", () => {
     const all = evaluate(connections, { on: "backend", port: 9999, match: "all" }, ctx);
     expect(all.ok).toBe(false);
     expect(all.got).toMatch(/no connection on port 9999/);
+  });
+});
+
+describe("records", () => {
+  const poll = [
+    '{"event":"start","at":1000}',
+    "not a record",
+    '{"event":"response","at":1500,"seq":1,"reused":false,"fingerprint":"aa","conn_age_ms":500}',
+    '{"event":"response","at":2000,"seq":2,"reused":true,"fingerprint":"aa","conn_age_ms":1000}',
+    '{"event":"response","at":3000,"seq":3,"reused":true,"fingerprint":"aa","conn_age_ms":2000}',
+    '{"event":"response","at":3500,"seq":4,"reused":true,"fingerprint":"aa","conn_age_ms":2500}',
+    '{"event":"ca-file","at":3600,"fingerprints":["aa","cc"]}',
+  ].join("\n");
+  const ctx = ctxWith(
+    { poll: { stdout: poll }, rotate: { startedAt: 2500, durationMs: 100 }, empty: { stdout: "nothing\n" } },
+    { upstream: [line('{"event":"received","seq":"1"}'), line('{"event":"received","seq":"2"}'), line('{"event":"received","seq":"2"}')] },
+  );
+  const check = (args: Record<string, unknown>) => evaluate(records, { step: "poll", ...args }, ctx);
+
+  test("parses JSON objects among other lines", () => {
+    expect(parseRecords(poll.split("\n")).length).toBe(6);
+  });
+
+  test("values: equality, /regex/, list membership, absent, ranges", () => {
+    expect(valueMatches("aa", "aa")).toBe(true);
+    expect(valueMatches("abc", "/^a.c$/")).toBe(true);
+    expect(valueMatches(["aa", "cc"], "cc")).toBe(true);
+    expect(valueMatches(["aa", "cc"], "bb")).toBe(false);
+    expect(valueMatches(undefined, null)).toBe(true);
+    expect(valueMatches(60, 60)).toBe(true);
+    expect(valueMatches("60", 60)).toBe(false);
+    expect(valueMatches(5, { min: 1, max: 5 })).toBe(true);
+    expect(valueMatches(6, { min: 1, max: 5 })).toBe(false);
+    expect(valueMatches("6", { min: 1 })).toBe(false);
+  });
+
+  test("some, all and none, after and before a step", () => {
+    expect(check({ where: { event: "response", reused: true }, after: "rotate", match: "all", fields: { fingerprint: "aa" } }).ok).toBe(true);
+    const miss = check({ where: { event: "response", reused: true }, after: "rotate", match: "all", fields: { fingerprint: "bb" } });
+    expect(miss.ok).toBe(false);
+    expect(miss.expected).toBe("all records of step `poll` with event=response, reused=true after `rotate` have fingerprint=bb");
+    expect(miss.got).toMatch(/^0 of 2 counted records match; first not matching: \{"event":"response","at":3000,"reused":true,"fingerprint":"aa"\}/);
+    expect(check({ where: { event: "response" }, before: "rotate", match: "none", fields: { reused: true, seq: 3 } }).ok).toBe(true);
+    expect(check({ where: { event: "dial" }, after: "rotate", match: "none" }).ok).toBe(true);
+    expect(check({ where: { event: "ca-file" }, fields: { fingerprints: "aa" } }).ok).toBe(true);
+  });
+
+  test("all needs at least one counted record", () => {
+    const v = check({ where: { event: "dial" }, match: "all", fields: { reused: true } });
+    expect(v).toMatchObject({ ok: false });
+    expect(v.got).toBe("no record with event=dial (of 6)");
+  });
+
+  test("a duration bound is compared in ms", () => {
+    expect(check({ where: { event: "response" }, fields: { conn_age_ms: { min: "2s" } } }).ok).toBe(true);
+    expect(check({ where: { event: "response" }, fields: { conn_age_ms: { min: "3s" } } }).ok).toBe(false);
+  });
+
+  test("unique: a value seen twice fails", () => {
+    const v = evaluate(records, { on: "upstream", where: { event: "received" }, unique: "seq" }, ctx);
+    expect(v.ok).toBe(false);
+    expect(v.got).toMatch(/seq repeated: "2" ×2/);
+    expect(evaluate(records, { step: "poll", where: { event: "response" }, unique: "seq" }, ctx).ok).toBe(true);
+  });
+
+  test("no records at all is inconclusive, and stays a failure when negated", () => {
+    const v = evaluate(records, { step: "empty", match: "none" }, ctx);
+    expect(v).toMatchObject({ ok: false, inconclusive: true });
+    expect(applyRole(v, true).ok).toBe(false);
+  });
+
+  test("exactly one source", () => {
+    expect(() => records.schema.parse({ step: "a", on: "b" })).toThrow(/exactly one of step, on/);
   });
 });

@@ -14,6 +14,10 @@ import { formatProblem, InputError } from "../harness/errors.ts";
 import { planScenarioFile, type ScenarioPlan } from "../harness/plan/plan.ts";
 import { REPO_ROOT } from "../harness/runtime/images.ts";
 
+const noCertificates = (): never => {
+  throw new Error("no certificates in this test");
+};
+
 const SCENARIO = (components: string) => `version: 1
 name: go-sample
 title: A Go program
@@ -86,7 +90,7 @@ describe("go-program fields", () => {
     const bug = specOf(p, 0);
     const fix = specOf(p, 1);
     expect(bug.go).toBe("1.23");
-    const ctx = { runId: "r", name: "svc", scenarioDir: "/x", fixture: () => "", prepared: "netrepro/go-x:1" };
+    const ctx = { runId: "r", name: "svc", scenarioDir: "/x", fixture: () => "", certificate: noCertificates, prepared: "netrepro/go-x:1" };
     const spec = goProgram.container(bug as never, ctx);
     expect(spec.image).toBe("netrepro/go-x:1");
     expect(spec.command).toEqual(["-write-timeout=5000ms", "-interval=500ms", "-listen=:8000", "-mode=on", "7"]);
@@ -109,7 +113,7 @@ describe("go-program fields", () => {
 
   test("a command idles so that exec steps can run it", () => {
     const p = plan("  cmd:\n    kind: go-program\n    source: prog\n    role: command");
-    const spec = goProgram.container(specOf(p, 0, "cmd") as never, { runId: "r", name: "cmd", scenarioDir: "/x", fixture: () => "", prepared: "img" });
+    const spec = goProgram.container(specOf(p, 0, "cmd") as never, { runId: "r", name: "cmd", scenarioDir: "/x", fixture: () => "", certificate: noCertificates, prepared: "img" });
     expect(spec).toMatchObject({ image: "img", entrypoint: ["sleep"], command: ["infinity"], ready: { none: true } });
   });
 
@@ -150,7 +154,7 @@ describe("go-program fields", () => {
 });
 
 describe("docker-daemon (plain API, images only) and docker-registry", () => {
-  const ctx = { runId: "r", name: "d", scenarioDir: "/x", fixture: () => "" };
+  const ctx = { runId: "r", name: "d", scenarioDir: "/x", fixture: () => "", certificate: noCertificates };
   test("a daemon for image operations listens in plain HTTP, has no bridge, trusts the named plain-HTTP registries", () => {
     const spec = dockerDaemon.container(dockerDaemon.schema.parse({ api: "plain", containers: false, insecureRegistries: ["registry:5000"] }) as never, ctx);
     expect(spec).toMatchObject({

@@ -59,7 +59,7 @@ describe("variants", () => {
 
 describe("templates", () => {
   test("unknown parameters and components are reported with their path", () => {
-    const r = substituteParams({ a: "${x} ${comp.ip} ${nope.ip} ${comp.mac} ${comp.address}" }, { y: 1 }, { comp: ["address"] });
+    const r = substituteParams({ a: "${x} ${comp.ip} ${nope.ip} ${comp.mac} ${comp.address}" }, { y: 1 }, { components: { comp: ["address"] } });
     expect(r.problems.map((p) => [p.path.join("."), p.message.split(";")[0]])).toEqual([
       ["a", "unknown parameter ${x}"],
       ["a", "${nope.ip} names no component"],

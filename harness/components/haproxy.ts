@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { defineAction, defineComponent, type ComponentInstance, type StepContext } from "../registry.ts";
-import { ScenarioRuntimeError } from "../errors.ts";
+import { errorMessage, ScenarioRuntimeError } from "../errors.ts";
 import { fixtureRef, realDuration } from "../schema/types.ts";
 
 const CONFIG_PATH = "/etc/haproxy/haproxy.cfg";
@@ -19,7 +19,8 @@ export function configSockets(config: string): { apiSocket: string | undefined; 
   return { apiSocket, stateFile };
 }
 
-async function hapctl(instance: ComponentInstance, args: string[], what: string) {
+/** Runs hapctl in the container (the runtime API socket from the instance's state); throws on failure. */
+export async function hapctl(instance: ComponentInstance, args: string[], what: string) {
   const apiSocket = instance.state.get("apiSocket") as string | undefined;
   const res = await instance.container.exec(["hapctl", ...args], {
     env: apiSocket ? { HAPROXY_API_SOCK: apiSocket } : {},
@@ -60,7 +61,7 @@ export function parseShowProc(text: string): ProcInfo {
   return { masterReloads, failedReloads, workers };
 }
 
-async function showProc(instance: ComponentInstance): Promise<ProcInfo> {
+export async function showProc(instance: ComponentInstance): Promise<ProcInfo> {
   return parseShowProc((await hapctl(instance, ["master", "show proc"], "show proc")).stdout);
 }
 
@@ -68,14 +69,23 @@ async function showProc(instance: ComponentInstance): Promise<ProcInfo> {
  * Reloads through the master CLI and waits until a new worker serves the runtime API, so that a
  * command sent right after the reload reaches the new configuration, not the old worker.
  */
-async function reload(instance: ComponentInstance, ctx: StepContext, timeoutMs: number) {
+export async function reload(instance: ComponentInstance, ctx: StepContext, timeoutMs: number) {
   const before = await showProc(instance);
   const sentAt = Date.now();
   await hapctl(instance, ["master", "reload"], "reload");
   const deadline = sentAt + timeoutMs;
+  let lastError = "";
   while (Date.now() < deadline) {
     if (ctx.signal.aborted) throw new ScenarioRuntimeError("reload interrupted");
-    const now = await showProc(instance);
+    // While the master re-executes itself, its CLI socket refuses connections for a moment.
+    let now: ProcInfo;
+    try {
+      now = await showProc(instance);
+    } catch (err) {
+      lastError = errorMessage(err);
+      await new Promise((r) => setTimeout(r, 50));
+      continue;
+    }
     if (now.failedReloads > before.failedReloads) {
       const log = instance.container.logLines().filter((l) => l.at >= sentAt - 1000).map((l) => l.line);
       throw new ScenarioRuntimeError(
@@ -84,14 +94,18 @@ async function reload(instance: ComponentInstance, ctx: StepContext, timeoutMs: 
     }
     const fresh = now.workers.filter((w) => !before.workers.includes(w));
     if (now.masterReloads > before.masterReloads && fresh.length > 0) {
-      const info = await hapctl(instance, ["api", "show info"], "show info");
-      const pid = Number(/^Pid: (\d+)/m.exec(info.stdout)?.[1]);
+      const info = await hapctl(instance, ["api", "show info"], "show info").catch((err: unknown) => {
+        lastError = errorMessage(err);
+        return undefined;
+      });
+      const pid = Number(/^Pid: (\d+)/m.exec(info?.stdout ?? "")?.[1]);
       if (fresh.includes(pid)) return { stdout: `reloaded: worker ${pid} serves the runtime API\n`, stderr: "" };
     }
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new ScenarioRuntimeError(
-    `component \`${instance.name}\` (haproxy): no new worker took over the runtime API within ${timeoutMs} ms of the reload`,
+    `component \`${instance.name}\` (haproxy): no new worker took over the runtime API within ${timeoutMs} ms of the reload` +
+      (lastError ? `; last error: ${lastError}` : ""),
   );
 }
 

@@ -5,7 +5,10 @@ import dockerRegistry from "./docker-registry.ts";
 import goProgram from "./go-program.ts";
 import haproxy from "./haproxy.ts";
 import idleCutter from "./idle-cutter.ts";
+import longPollClient from "./long-poll-client.ts";
+import longPollUpstream from "./long-poll-upstream.ts";
 import tlsBackend from "./tls-backend.ts";
+import tlsTerminator from "./tls-terminator.ts";
 import toolbox from "./toolbox.ts";
 import toxiproxy from "./toxiproxy.ts";
 
@@ -18,4 +21,7 @@ export const components: readonly ComponentDef[] = [
   toxiproxy,
   goProgram,
   dockerRegistry,
+  tlsTerminator,
+  longPollUpstream,
+  longPollClient,
 ];

@@ -29,10 +29,13 @@ import {
   WaitStepSchema,
 } from "../schema/scenario.ts";
 import { loadSource, pathToString, type Path, type SourceDoc } from "../schema/source.ts";
-import { ComponentRef, Duration, FolderRef, PathRef, StepRef } from "../schema/types.ts";
-import { substituteParams, type Params } from "./template.ts";
+import { CertificateRef, ComponentRef, Duration, FolderRef, PathRef, StepRef } from "../schema/types.ts";
+import type { CertificateSpec } from "../runtime/certs.ts";
+import { substituteParams, type Params, type RuntimeNames } from "./template.ts";
 
 export const DEFAULT_NETWORK = "net";
+/** The image whose openssl makes the scenario's certificates. */
+export const CERTIFICATE_IMAGE = "tools";
 
 export interface PlannedComponent {
   name: string;
@@ -71,6 +74,8 @@ export interface PlannedCheck {
 }
 
 export interface VariantPlan {
+  /** Certificates to generate before any component starts, issuers first. */
+  certificates: CertificateSpec[];
   file: string;
   dir: string;
   scenario: { name: string; title: string; incident: { source: string; url?: string | undefined; summary: string } };
@@ -136,12 +141,14 @@ export function planScenario(doc: SourceDoc, absFile: string, overrides: Params 
       return [n, Object.keys(COMPONENTS.get(String(kind))?.attributes ?? {})];
     }),
   );
+  const certificateNames =
+    top["certificates"] && typeof top["certificates"] === "object" ? Object.keys(top["certificates"] as object) : [];
   const variants: VariantPlan[] = [];
   for (const vname of variantNames) {
     const vraw = (variantsRaw as Record<string, unknown>)[vname];
     const vparams = checkParams(doc, (vraw as Record<string, unknown> | undefined)?.["params"], ["variants", vname, "params"], problems);
     const params: Params = { ...baseParams, ...vparams, ...overrides };
-    const plan = planVariant(doc, absFile, top, vname, params, componentAttrs, problems);
+    const plan = planVariant(doc, absFile, top, vname, params, { components: componentAttrs, certificates: certificateNames }, problems);
     if (plan) variants.push(plan);
   }
   if (problems.length) throw new InputError(dedupe(problems));
@@ -182,12 +189,12 @@ function planVariant(
   top: Record<string, unknown>,
   vname: string,
   params: Params,
-  componentAttrs: Record<string, string[]>,
+  names: RuntimeNames,
   problems: InputProblem[],
 ): VariantPlan | undefined {
   const before = problems.length;
-  const componentNames = Object.keys(componentAttrs);
-  const sub = substituteParams(top, params, componentAttrs);
+  const componentNames = Object.keys(names.components);
+  const sub = substituteParams(top, params, names);
   for (const p of sub.problems) problems.push(doc.problem(p.path, p.message));
   const data = sub.value as Record<string, unknown>;
 
@@ -307,15 +314,17 @@ function planVariant(
     problems.push(doc.problem(["variants", vname], "a variant that reproduces the failure needs `symptoms` or its own `expect` to say what the failure looks like"));
   }
   components.forEach((c) => markers.push({ path: ["components", c.name], value: c.spec }));
+  const certificates = planCertificates(doc, sc.certificates ?? {}, problems);
 
   // One walk over everything validated: durations, references, fixtures.
-  const mctx: MarkerContext = { timescale: sc.timescale, dir, components, steps, problems, idle: [] };
+  const mctx: MarkerContext = { timescale: sc.timescale, dir, components, steps, certificates: [...(names.certificates ?? [])], problems, idle: [] };
   for (const m of markers) checkMarkers(doc, m.value, m.path, mctx);
   checkIdleFidelity(doc, mctx);
 
   if (problems.length > before) return undefined;
   const images = new Set<string>();
   for (const c of components) for (const img of c.def.images) images.add(img);
+  if (certificates.length) images.add(CERTIFICATE_IMAGE);
   for (const s of steps) if (s.type === "run") for (const img of s.def.images ?? []) images.add(img);
   return {
     file: doc.file,
@@ -324,6 +333,7 @@ function planVariant(
     variant: { name: vname, description: variant.description, outcome: variant.outcome },
     timescale: sc.timescale,
     params,
+    certificates,
     networks,
     components,
     steps,
@@ -339,6 +349,43 @@ function componentRefsIn(value: unknown): string[] {
     return Object.values(value).flatMap(componentRefsIn);
   }
   return [];
+}
+
+type CertificateFields = Omit<CertificateSpec, "name" | "issuer"> & { issuer?: CertificateRef | undefined };
+
+/** Certificates in the order they can be made (issuers first); an issuer must be a declared CA, with no cycle. */
+function planCertificates(doc: SourceDoc, declared: Record<string, unknown>, problems: InputProblem[]): CertificateSpec[] {
+  const certs = declared as Record<string, CertificateFields>;
+  const names = Object.keys(certs);
+  const ordered: CertificateSpec[] = [];
+  const done = new Set<string>();
+  const visit = (name: string, trail: string[]): boolean => {
+    if (done.has(name)) return true;
+    const c = certs[name]!;
+    const issuer = c.issuer?.name;
+    if (issuer !== undefined) {
+      const path = ["certificates", name, "issuer"];
+      if (!(issuer in certs)) {
+        problems.push(doc.problem(path, `unknown certificate \`${issuer}\`; certificates: ${names.join(", ")}${didYouMean(issuer, names)}`));
+        return false;
+      }
+      if (!certs[issuer]!.ca) {
+        problems.push(doc.problem(path, `\`${issuer}\` is not a CA (add \`ca: true\` to it) and cannot issue \`${name}\``));
+        return false;
+      }
+      if (trail.includes(issuer) || issuer === name) {
+        problems.push(doc.problem(path, `issuer cycle: ${[...trail, name, issuer].join(" → ")}`));
+        return false;
+      }
+      if (!visit(issuer, [...trail, name])) return false;
+    }
+    const { issuer: _ref, ...fields } = c;
+    ordered.push({ name, ...fields, ...(issuer !== undefined ? { issuer } : {}) });
+    done.add(name);
+    return true;
+  };
+  for (const n of names) visit(n, []);
+  return ordered;
 }
 
 function describeArgs(args: Record<string, unknown>): string {
@@ -474,6 +521,7 @@ interface MarkerContext {
   timescale: number;
   dir: string;
   components: PlannedComponent[];
+  certificates: string[];
   steps: PlannedStep[];
   problems: InputProblem[];
   /** Durations that are idle limits or idle gaps, for the fidelity checks. */
@@ -529,6 +577,10 @@ function checkMarkers(doc: SourceDoc, value: unknown, path: Path, ctx: MarkerCon
       ctx.problems.push(doc.problem(path, `component \`${comp.name}\` (${comp.def.kind}) does not record \`${value.requires.observable}\`; kinds that do: ${able.join(", ") || "none"}`));
     } else if (value.requires.kinds && !value.requires.kinds.includes(comp.def.kind)) {
       ctx.problems.push(doc.problem(path, `component \`${comp.name}\` is a ${comp.def.kind}; expected a ${value.requires.kinds.join(" or ")}`));
+    }
+  } else if (value instanceof CertificateRef) {
+    if (!ctx.certificates.includes(value.name)) {
+      ctx.problems.push(doc.problem(path, `unknown certificate \`${value.name}\`; certificates: ${ctx.certificates.join(", ") || "none (declare them under `certificates`)"}${didYouMean(value.name, ctx.certificates)}`));
     }
   } else if (value instanceof StepRef) {
     const ids = ctx.steps.map((s) => s.id).filter((x): x is string => !!x);

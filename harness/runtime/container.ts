@@ -230,10 +230,11 @@ export class RunningContainer implements RunContainer {
     const c = this.req.docker.getContainer(this.id);
     const timeoutMs = this.req.readyTimeoutMs;
     try {
+      // Lines that arrive after this mark belong to the new start.
+      const mark = this.follower.lines.length;
       await c.restart({ t: 0 });
-      const startedAt = Date.parse((await c.inspect()).State.StartedAt);
       await this.follower.resume();
-      await this.waitReady(startedAt, timeoutMs);
+      await this.waitReady(mark, timeoutMs);
     } catch (err) {
       const last = this.follower.lines.slice(-8).map((l) => l.line);
       throw new ScenarioRuntimeError(
@@ -243,10 +244,10 @@ export class RunningContainer implements RunContainer {
     }
   }
 
-  private async waitReady(sinceEpochMs: number, timeoutMs: number): Promise<void> {
+  private async waitReady(fromLine: number, timeoutMs: number): Promise<void> {
     const r = this.req.spec.ready;
     if ("log" in r) {
-      await this.follower.waitFor(r.log, sinceEpochMs, timeoutMs);
+      await this.follower.waitFor(r.log, 0, timeoutMs, fromLine);
     } else if ("exec" in r) {
       const deadline = Date.now() + timeoutMs;
       while ((await this.exec(r.exec, { timeoutMs: 5000 })).exitCode !== 0) {

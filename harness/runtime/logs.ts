@@ -9,6 +9,8 @@ import type { LogLine } from "./types.ts";
 interface Waiter {
   pattern: RegExp;
   since: number;
+  /** Only lines at or after this index of `lines` count. */
+  fromIndex: number;
   resolve: (l: LogLine) => void;
 }
 
@@ -81,9 +83,10 @@ export class LogFollower {
       }
       const line: LogLine = { at: ms, stream: kind, line: (sp > 0 ? raw.slice(sp + 1) : raw).replace(/\r$/, "") };
       this.lines.push(line);
+      const index = this.lines.length - 1;
       this.timeline.add("log", this.source, line.line, { stream: kind }, this.timeline.offset(ms));
       this.waiters = this.waiters.filter((w) => {
-        if (line.at >= w.since && w.pattern.test(line.line)) {
+        if (index >= w.fromIndex && line.at >= w.since && w.pattern.test(line.line)) {
           w.resolve(line);
           return false;
         }
@@ -92,11 +95,16 @@ export class LogFollower {
     }
   }
 
-  waitFor(pattern: RegExp, since: number, timeoutMs: number): Promise<LogLine> {
-    const hit = this.lines.find((l) => l.at >= since && pattern.test(l.line));
+  /**
+   * Resolves with the first line at or after `since` (engine time) that matches; with
+   * `fromIndex`, only lines that arrived after the first `fromIndex` count, whatever their time
+   * (readiness after a restart: the engine may stamp the first lines before its StartedAt).
+   */
+  waitFor(pattern: RegExp, since: number, timeoutMs: number, fromIndex = 0): Promise<LogLine> {
+    const hit = this.lines.find((l, i) => i >= fromIndex && l.at >= since && pattern.test(l.line));
     if (hit) return Promise.resolve(hit);
     return new Promise<LogLine>((resolve, reject) => {
-      const w: Waiter = { pattern, since, resolve: (l) => (clearTimeout(timer), resolve(l)) };
+      const w: Waiter = { pattern, since, fromIndex, resolve: (l) => (clearTimeout(timer), resolve(l)) };
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((x) => x !== w);
         const last = this.lines.slice(-5).map((l) => l.line).join("\n    ");

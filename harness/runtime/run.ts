@@ -66,6 +66,7 @@ export class Run implements RunContext {
   readonly timeline: Timeline;
   readonly artifactsDir: string;
   private readonly controller = new AbortController();
+  /** netrepro.run=<id> and the rest: what everything this run creates carries. */
   readonly labels: Record<string, string>;
   private readonly networks = new Map<string, { id: string; dockerName: string; subnet: string; gateway: string }>();
   readonly containers = new Map<string, RunningContainer>();
@@ -205,6 +206,11 @@ export class Run implements RunContext {
     this.containers.set(opts.component, container);
     this.timeline.add("component", opts.component, `ready in ${Date.now() - started} ms (${opts.kind})`);
     return container;
+  }
+
+  /** A container made outside startComponent (a one-shot job): teardown removes it if it is still there. */
+  adopt(containerId: string): void {
+    this.createdIds.add(containerId);
   }
 
   /** Registers how to undo a fault; teardown runs them in reverse order before removing containers. */

@@ -7,7 +7,7 @@ import { components } from "../components/index.ts";
 import { drivers } from "../drivers/index.ts";
 import { expectations } from "../expect/index.ts";
 import { faults } from "../faults/index.ts";
-import { ScenarioSchema } from "./scenario.ts";
+import { CertificateSchema, componentCommon, ScenarioSchema } from "./scenario.ts";
 
 export const JSON_SCHEMA_PATH = "harness/schema/scenario.schema.json";
 export const REFERENCE_PATH = "docs/reference.md";
@@ -68,10 +68,18 @@ export function referenceMarkdown(): string {
     "## Top level",
     "",
     table(fields(ScenarioSchema, ["$schema"])),
+    "## Certificates",
+    "",
+    "Each entry of `certificates` is made fresh for every run (openssl 3.0 in the tools image); the PEMs and keys go to",
+    "the run's artifacts under `certs/`, never into the repository. A component's `certificates` field installs them,",
+    "and `${certs.<name>.fingerprint}` (also `serial`, `subject`, `issuer`, `notAfter`) is filled in at run time.",
+    "",
+    table(fields(CertificateSchema)),
     "## Components",
     "",
-    "Every component also takes `networks`, `dependsOn` and `readyTimeout`.",
+    "Every component also takes these fields:",
     "",
+    table(fields(z.strictObject(componentCommon))),
   ];
   for (const c of components) {
     out.push(`### \`${c.kind}\``, "", c.description, "", table(fields(c.schema)));

@@ -8,7 +8,7 @@ import { components } from "../components/index.ts";
 import { drivers } from "../drivers/index.ts";
 import { expectations } from "../expect/index.ts";
 import { faults } from "../faults/index.ts";
-import { componentRef, incidentDuration, realDuration, slug, stepRef } from "./types.ts";
+import { certificateRef, componentRef, incidentDuration, realDuration, slug, stepRef } from "./types.ts";
 
 const stepId = slug.describe("a name for the step, so expectations and `wait` steps can refer to it");
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
@@ -21,6 +21,13 @@ export const componentCommon = {
   networks: z.array(slug).min(1).optional().describe("networks to join; default: the first network"),
   dependsOn: z.array(slug).optional().describe("components that must be ready before this one starts"),
   readyTimeout: realDuration("how long the component may take to become ready").prefault("30s"),
+  certificates: z
+    .array(certificateRef("a certificate to install"))
+    .optional()
+    .describe(
+      "certificates to install in the container: /etc/netrepro/certs/<name>.crt, <name>.chain.crt (with its " +
+        "intermediates) and <name>.key",
+    ),
   capAdd: z.array(z.string().regex(/^[A-Z_]+$/)).optional().describe("Linux capabilities to add, such as NET_ADMIN"),
   sysctls: z
     .record(z.string().regex(/^net\./, { message: "expected a namespaced net.* sysctl" }), z.union([z.string(), z.number()]))
@@ -126,6 +133,24 @@ export const StepSchema = z.union([
   ...(FaultStepSchema ? [FaultStepSchema] : []),
 ]);
 
+export const CertificateSchema = z
+  .strictObject({
+    cn: z
+      .string()
+      .regex(/^[A-Za-z0-9 .,'()_*-]+$/, { message: "expected letters, digits, spaces and . , ' ( ) _ * -" })
+      .describe("the subject's common name"),
+    ca: z.boolean().default(false).describe("a certificate authority, which can issue the scenario's other certificates"),
+    issuer: certificateRef("the CA that signs it; without one it is self-signed").optional(),
+    dns: z
+      .array(z.string().regex(/^(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/, { message: "expected a DNS name" }))
+      .optional()
+      .describe("subjectAltName DNS names; a server's certificate needs the name clients use (a component's name)"),
+    ips: z.array(z.union([z.ipv4(), z.ipv6()])).optional().describe("subjectAltName IP addresses"),
+    key: z.enum(["ec-p256", "rsa-2048"]).default("ec-p256").describe("the key type"),
+    days: z.number().int().min(1).max(3650).default(30).describe("validity from the run's start, in days (real time)"),
+  })
+  .describe("a certificate generated for each run with openssl; PEMs and keys go to the run's artifacts (certs/)");
+
 export const OUTCOMES = ["reproduces", "fixed"] as const;
 
 export const VariantSchema = z.strictObject({
@@ -160,6 +185,14 @@ export const ScenarioSchema = z
       .default(1)
       .describe("incident seconds per real second: 100 runs a 600 s idle gap in 6 s"),
     params: paramsSchema.optional(),
+    certificates: z
+      .record(slug, CertificateSchema)
+      .optional()
+      .describe(
+        "certificates generated for each run (CAs and the certificates they issue); components install them, and " +
+          "`${certs.<name>.fingerprint}` (SHA-256 of the DER, lower-case hex), `serial`, `subject`, `issuer` and " +
+          "`notAfter` are filled in when a step runs or an expectation is evaluated",
+      ),
     networks: z
       .record(slug, NetworkSchema)
       .optional()

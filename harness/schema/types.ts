@@ -158,6 +158,31 @@ export function folderRef(description: string) {
     .describe(`${description} (a folder relative to the scenario's folder)`);
 }
 
+/** The runtime attributes of a certificate: `${certs.<name>.<attr>}` in steps and expectations. */
+export const CERTIFICATE_ATTRS = ["fingerprint", "serial", "subject", "issuer", "notAfter"] as const;
+
+export class CertificateRef {
+  readonly name: string;
+  constructor(name: string) {
+    this.name = name;
+  }
+  toString(): string {
+    return this.name;
+  }
+  toJSON(): string {
+    return this.name;
+  }
+}
+
+/** The name of a certificate declared in the scenario's `certificates`; the plan checks that it exists. */
+export function certificateRef(description: string) {
+  return z
+    .string()
+    .min(1)
+    .transform((name) => new CertificateRef(name))
+    .describe(`${description} (a name under \`certificates\`)`);
+}
+
 export const slug = z
   .string()
   .regex(/^[a-z][a-z0-9-]*$/, { message: "expected lower-case letters, digits and dashes, starting with a letter" });
