@@ -194,7 +194,9 @@ function planVariant(
 ): VariantPlan | undefined {
   const before = problems.length;
   const componentNames = Object.keys(names.components);
-  const sub = substituteParams(top, params, names);
+  // This variant's own section only: another variant's expectations are read with its own params.
+  const scoped = { ...top, variants: { [vname]: (top["variants"] as Record<string, unknown>)[vname] } };
+  const sub = substituteParams(scoped, params, names);
   for (const p of sub.problems) problems.push(doc.problem(p.path, p.message));
   const data = sub.value as Record<string, unknown>;
 
