@@ -1,6 +1,6 @@
 /**
  * docker-attach: a CI runner's view of a remote Docker engine. A Go program (stdlib, built in a
- * container: harness/drivers/go/docker-attach) creates a job container, attaches to its output over
+ * container: harness/programs/docker-attach) creates a job container, attaches to its output over
  * the engine's TLS API with `Upgrade: tcp`, starts it and prints every line with its arrival time.
  * Its TCP keepalive is a switch: `off` is what the Docker client got over TLS before Go 1.12.
  */
@@ -16,7 +16,7 @@ import { componentRef, incidentDuration, type Duration } from "../schema/types.t
 
 export const ATTACH_PROGRAM: GoProgram = {
   name: "go-docker-attach",
-  dir: join(REPO_ROOT, "harness", "drivers", "go", "docker-attach"),
+  dir: join(REPO_ROOT, "harness", "programs", "docker-attach"),
   go: "1.23",
   binary: "docker-attach",
 };

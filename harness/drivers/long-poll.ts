@@ -10,6 +10,7 @@ import { z } from "zod";
 import { GO_CLIENT_PATH, NODE_CLIENT_PATH } from "../components/long-poll-client.ts";
 import { defineDriver } from "../registry.ts";
 import { certificateRef, componentRef, incidentDuration, realDuration } from "../schema/types.ts";
+import { execOutput } from "./exec.ts";
 
 const TRUST_DIR = "/tmp/long-poll/trust";
 
@@ -58,13 +59,6 @@ export default defineDriver({
         : ["node", NODE_CLIENT_PATH, "--url", args.url, "--roots", rootFiles, "--max-conn-age", String(maxAgeMs), "--clone", args.clone.join(","),
             "--session-cache", sessions, "--timeout", String(timeoutMs), "--retry-delay", String(args.retryDelay.ms)];
     const res = await container.exec(argv, { timeoutMs: timeoutMs + 30_000 });
-    return {
-      stdout: res.stdout,
-      stderr: res.stderr,
-      exitCode: res.exitCode,
-      startedAt: res.startedAt,
-      durationMs: res.durationMs,
-      ...(res.timedOut ? { error: `the client did not exit within ${timeoutMs + 30_000} ms` } : {}),
-    };
+    return execOutput(res, `the client did not exit within ${timeoutMs + 30_000} ms`);
   },
 });
