@@ -20,7 +20,7 @@ NODE="$(find_node)"
 export PATH="$(dirname "$NODE"):$PATH"
 case "$what" in
   test)      exec "$NODE" node_modules/vitest/vitest.mjs run "$@" ;;
-  scenarios) exec "$NODE" harness/cli.ts run "$@" ;;
+  scenarios) exec "$NODE" harness/cli.ts run --jobs "${NETREPRO_JOBS:-3}" "$@" ;;
   cli)       exec "$NODE" harness/cli.ts "$@" ;;
   bench)     exec "$NODE" bench/run.ts "$@" ;;
   typecheck) exec "$NODE" node_modules/typescript/bin/tsc -p tsconfig.json "$@" ;;

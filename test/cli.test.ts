@@ -58,12 +58,12 @@ test("a buggy variant whose bug no longer reproduces fails, saying expected, got
 });
 
 test("Ctrl-C mid-run tears everything down and exits 130", async () => {
-  const session = `sigint-${randomBytes(4).toString("hex")}`;
-  const mine = (labels: Record<string, string> | undefined) => labels?.["netrepro.session"] === session;
+  const suite = `sigint-${randomBytes(4).toString("hex")}`;
+  const mine = (labels: Record<string, string> | undefined) => labels?.["netrepro.suite"] === suite;
   const child = execa(process.execPath, [CLI, "run", HAPROXY, "--variant", "reload", "--artifacts", "artifacts/test"], {
     cwd: REPO_ROOT,
     reject: false,
-    env: { NETREPRO_SESSION: session },
+    env: { NETREPRO_SUITE: suite },
   });
   const deadline = Date.now() + 60_000;
   while ((await leftovers(mine)).containers.length === 0) {

@@ -9,18 +9,18 @@ import { engine } from "../harness/runtime/docker.ts";
 import { ensureImages, imageNames } from "../harness/runtime/images.ts";
 import { leftovers, sweep } from "../harness/runtime/sweep.ts";
 
-const session = `test-${randomBytes(4).toString("hex")}`;
+const suite = `test-${randomBytes(4).toString("hex")}`;
 
 export async function setup(project: TestProject): Promise<void> {
-  process.env["NETREPRO_SESSION"] = session;
-  project.provide("netreproSession", session);
+  process.env["NETREPRO_SUITE"] = suite;
+  project.provide("netreproSuite", suite);
   await engine(); // throws an EnvironmentError that says how to get an engine
   await sweep();
   await ensureImages(imageNames(), { log: (l) => process.stderr.write(`[netrepro images] ${l}\n`) });
 }
 
 export async function teardown(): Promise<void> {
-  const mine = (labels: Record<string, string> | undefined) => labels?.["netrepro.session"] === session;
+  const mine = (labels: Record<string, string> | undefined) => labels?.["netrepro.suite"] === suite;
   const left = await leftovers(mine);
   const names = [...left.containers, ...left.networks, ...left.volumes];
   if (names.length) {
@@ -31,6 +31,6 @@ export async function teardown(): Promise<void> {
 
 declare module "vitest" {
   export interface ProvidedContext {
-    netreproSession: string;
+    netreproSuite: string;
   }
 }

@@ -47,7 +47,7 @@ export function runLabels(runId: string, extra: Record<string, string> = {}): Re
     "netrepro.pid": String(process.pid),
     "netrepro.host": hostname(),
     "netrepro.started": String(Math.floor(Date.now() / 1000)),
-    ...(process.env["NETREPRO_SESSION"] ? { "netrepro.session": process.env["NETREPRO_SESSION"] } : {}),
+    ...(process.env["NETREPRO_SUITE"] ? { "netrepro.suite": process.env["NETREPRO_SUITE"] } : {}),
     ...extra,
   };
 }
