@@ -4,7 +4,7 @@
  * Exit codes: 0 all expectations met, 1 an expectation failed, 2 bad input, 3 the environment failed.
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { components } from "./components/index.ts";
 import { drivers } from "./drivers/index.ts";
@@ -31,7 +31,7 @@ usage:
   netrepro validate [paths...]         check scenario files; starts nothing
   netrepro list [paths...]             scenarios and their variants
   netrepro list kinds                  components, actions, drivers, faults, expectations
-  netrepro new NAME                    a new scenario folder under scenarios/
+  netrepro new NAME [--dir DIR]        a new scenario folder under scenarios/ (or DIR)
   netrepro images [build|status] [--force] [--no-cache]
   netrepro clean [--all]               remove what dead runs left (--all: every netrepro resource)
   netrepro schema [--write]            the JSON Schema and format reference, generated
@@ -166,16 +166,17 @@ function cmdList(argv: string[]): ExitCodeValue {
 }
 
 function cmdNew(argv: string[]): ExitCodeValue {
-  const name = argv[0];
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { dir: { type: "string" } } });
+  const name = positionals[0];
   if (!name || !/^[a-z][a-z0-9-]*$/.test(name)) {
     throw new InputError([{ pos: { file: "new", line: 1, col: 1 }, path: "", message: `expected a scenario name of lower-case letters, digits and dashes, found ${JSON.stringify(name ?? "")}` }]);
   }
-  const dir = join(REPO_ROOT, "scenarios", name);
+  const dir = join(values.dir ? resolve(values.dir) : join(REPO_ROOT, "scenarios"), name);
   if (existsSync(dir)) throw new InputError([{ pos: { file: dir, line: 1, col: 1 }, path: "", message: "already exists" }]);
   mkdirSync(dir, { recursive: true });
   writeFileSync(
     join(dir, "scenario.yaml"),
-    `# yaml-language-server: $schema=../../${JSON_SCHEMA_PATH}
+    `# yaml-language-server: $schema=${relative(dir, join(REPO_ROOT, JSON_SCHEMA_PATH))}
 version: 1
 name: ${name}
 title: One line that names the failure

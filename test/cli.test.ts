@@ -1,6 +1,7 @@
 /** The CLI as a user meets it: exit codes, messages, a failing variant, Ctrl-C, a missing engine. */
 import { randomBytes } from "node:crypto";
-import { hostname } from "node:os";
+import { mkdtempSync } from "node:fs";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { describe, expect, test } from "vitest";
@@ -108,3 +109,13 @@ test("the missing-keepalive bug variant fails once the runner sends keepalives",
   expect(r.stderr).toMatch(/✗ expect: no keepalive probe from the runner crosses the firewall\n\s+expected: ≤ 0 keepalive segments from the client/);
   expect(r.stderr).toMatch(/evidence: .*captures\/firewall\.pcap/);
 }, 120_000);
+
+test("`new` writes a scenario that validates", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "netrepro-new-"));
+  const made = await cli(["new", "my-failure-mode", "--dir", dir]);
+  expect(made.exitCode, made.stderr).toBe(0);
+  const r = await cli(["validate", join(dir, "my-failure-mode")]);
+  expect(r.exitCode, r.stderr).toBe(0);
+  expect(r.stdout).toMatch(/my-failure-mode \(bug: reproduces, fix: fixed\)/);
+  expect((await cli(["new", "Bad Name", "--dir", dir])).exitCode).toBe(2);
+});

@@ -117,3 +117,17 @@ test("firstFileOfTar reads the file the archive endpoint returns", () => {
   expect(firstFileOfTar(tar).toString()).toBe("hello");
   expect(() => firstFileOfTar(Buffer.alloc(1024))).toThrow(/no file/);
 });
+
+test("a segment that only leaves the capturing host was made there (a firewall's RST)", () => {
+  const s = parsePcap(pcap([
+    ...both({ t: 1, src: C, dst: S, sport: 7000, dport: 2376, seq: 10, ack: 0, flags: "S", len: 0 }),
+    { t: 2, dir: "in", src: C, dst: S, sport: 7000, dport: 2376, seq: 11, ack: 5, flags: "A", len: 0 },
+    { t: 2, dir: "out", src: S, dst: C, sport: 2376, dport: 7000, seq: 5, ack: 0, flags: "R", len: 0 },
+  ]));
+  const c = classify(s, 2376);
+  expect(c.map((x) => `${x.side} ${x.kind} ${x.crossed ? "crossed" : "dropped"}${x.forged ? " forged" : ""}`)).toEqual([
+    "client syn crossed",
+    "client ack dropped",
+    "server rst crossed forged",
+  ]);
+});

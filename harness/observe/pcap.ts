@@ -103,6 +103,8 @@ export interface ClassifiedSegment extends TcpSegment {
   side: "client" | "server";
   /** Seen leaving the capturing host as well as arriving: it crossed (a router forwarded it). */
   crossed: boolean;
+  /** Seen leaving only: the capturing host made it (a firewall's RST in the name of the server). */
+  forged: boolean;
 }
 
 const seqAfter = (a: number, b: number) => ((a - b) | 0) > 0;
@@ -140,7 +142,17 @@ export function classify(segments: readonly TcpSegment[], servicePort: number): 
     else if (s.len > 0) kind = "data";
     else kind = "ack";
     if (sent === undefined || seqAfter(end, sent)) nextSeq.set(sender, end);
-    result.push({ ...s, kind, side, crossed });
+    result.push({ ...s, kind, side, crossed, forged: false });
   }
-  return result;
+  // What left without having arrived was made here: a REJECT's RST, say.
+  for (const s of relevant) {
+    if (s.direction !== "out") continue;
+    const k = key(s);
+    const left = outs.get(k) ?? 0;
+    if (left === 0) continue;
+    outs.set(k, left - 1);
+    const kind: SegmentKind = s.flags.rst ? "rst" : s.flags.syn ? "syn" : s.flags.fin ? "fin" : s.len > 0 ? "data" : "ack";
+    result.push({ ...s, kind, side: s.dport === servicePort ? "client" : "server", crossed: true, forged: true });
+  }
+  return result.sort((a, b) => a.at - b.at);
 }
