@@ -4,27 +4,19 @@
  */
 import { readFileSync } from "node:fs";
 import { errorMessage, exitCodeOf, ExitCode, HarnessError, ScenarioRuntimeError, type ExitCodeValue } from "./errors.ts";
-import type { ComponentInstance, ExpectContext, StepContext, StepObservation, StepOutput, Verdict } from "./registry.ts";
-import type { PlannedCheck, PlannedStep, VariantPlan } from "./plan/plan.ts";
+import type { ComponentInstance, StepContext, StepObservation, StepOutput } from "./registry.ts";
+import type { PlannedStep, VariantPlan } from "./plan/plan.ts";
 import { resolveRuntime, substituteFixture } from "./plan/template.ts";
 import { ensureImages, imageTag } from "./runtime/images.ts";
 import { generateCertificates, type GeneratedCertificate } from "./runtime/certs.ts";
 import { CERTIFICATE_IMAGE } from "./plan/plan.ts";
 import { installSignalHandlers, Run, type TeardownReport } from "./runtime/run.ts";
 import { toRegExp, type FixtureRef } from "./schema/types.ts";
-import type { ContainerSpec } from "./runtime/types.ts";
-import type { TimelineEvent } from "./observe/timeline.ts";
-import { applyRole } from "./expect/verdict.ts";
+import { withCommonFields } from "./components/common.ts";
+import { evaluateChecks, type CheckResult } from "./expect/evaluate.ts";
+import { writeArtifacts } from "./report/artifacts.ts";
 
-export interface CheckResult extends Verdict {
-  kind: string;
-  role: PlannedCheck["role"];
-  negated: boolean;
-  label: string;
-  because?: string;
-  /** scenario.yaml:line where the expectation is written. */
-  source: string;
-}
+export type { CheckResult } from "./expect/evaluate.ts";
 
 export interface VariantResult {
   scenario: string;
@@ -290,7 +282,7 @@ export async function runVariant(plan: VariantPlan, opts: RunOptions): Promise<V
   // ---- expectations, even after an error: what was observed still says something
   const tChecks = Date.now();
   // When set-up failed, nothing was observed: the error is the whole story.
-  const checks = stepsStarted ? evaluateChecks(plan, run, instances, observations, lookup, ev) : [];
+  const checks = stepsStarted ? evaluateChecks(plan, run.timeline, instances, observations, lookup, (c) => ev.check?.(plan, c)) : [];
   const checksMs = Date.now() - tChecks;
 
   const teardown = await run.teardown();
@@ -362,85 +354,4 @@ async function executeStep(
   const code = obs.exitCode !== undefined ? ` exit ${obs.exitCode}` : "";
   run.timeline.add("step", "scenario", `${step.label} done in ${obs.durationMs} ms${code}`, { stdout: obs.stdout.slice(0, 500) });
   return obs;
-}
-
-function evaluateChecks(
-  plan: VariantPlan,
-  run: Run,
-  instances: Map<string, ComponentInstance>,
-  observations: Map<string, StepObservation>,
-  lookup: (c: string, a: string) => string,
-  ev: RunEvents,
-): CheckResult[] {
-  const ctx: ExpectContext = {
-    step(id) {
-      const obs = observations.get(id);
-      if (!obs) throw new ScenarioRuntimeError(`step \`${id}\` did not run`);
-      return obs;
-    },
-    component(name) {
-      const inst = instances.get(name);
-      if (!inst) throw new ScenarioRuntimeError(`component \`${name}\` did not start`);
-      return inst;
-    },
-    observe(component, observable) {
-      const inst = this.component(component);
-      const def = plan.components.find((c) => c.name === component)!.def;
-      return def.observables[observable]!.read(inst);
-    },
-    logArtifact: (component) => `components/${component}.log`,
-  };
-  return plan.checks.map((c) => {
-    let v: Verdict;
-    try {
-      v = c.def.evaluate(resolveRuntime(c.args, lookup), ctx);
-    } catch (err) {
-      v = { ok: false, inconclusive: true, expected: c.label, got: `could not be evaluated: ${errorMessage(err)}`, evidence: [] };
-    }
-    const final = applyRole(v, c.negate);
-    const ok = final.ok;
-    const result: CheckResult = {
-      ...final,
-      kind: c.def.kind,
-      role: c.role,
-      negated: c.negate,
-      label: c.label,
-      ...(c.because ? { because: c.because } : {}),
-      source: `${c.pos.file}:${c.pos.line}`,
-    };
-    run.timeline.add("expect", c.role, `${ok ? "met" : "NOT met"}: ${result.expected} — got ${result.got}`);
-    ev.check?.(plan, result);
-    return result;
-  });
-}
-
-function writeArtifacts(run: Run, plan: VariantPlan, result: VariantResult) {
-  for (const [name, c] of run.containers) run.artifact(`components/${name}.log`, c.follower.render());
-  const events: TimelineEvent[] = run.timeline.sorted();
-  run.artifact("timeline.ndjson", events.map((e) => JSON.stringify(e)).join("\n") + "\n");
-  run.artifact(
-    "result.json",
-    JSON.stringify({ ...result, file: plan.file, params: plan.params, timescale: plan.timescale }, null, 2),
-  );
-}
-
-/** Where the common `certificates` field installs a certificate's files. */
-export const CERTIFICATE_DIR = "/etc/netrepro/certs";
-
-/** The fields every component has (capAdd, sysctls, certificates) merged into what its definition asked for. */
-function withCommonFields(spec: ContainerSpec, fields: Record<string, unknown>, certificate: (name: string) => GeneratedCertificate): ContainerSpec {
-  const capAdd = fields["capAdd"] as string[] | undefined;
-  const sysctls = fields["sysctls"] as Record<string, string | number> | undefined;
-  const certs = ((fields["certificates"] as { name: string }[] | undefined) ?? []).map((r) => certificate(r.name));
-  const certFiles = certs.flatMap((c) => [
-    { path: `${CERTIFICATE_DIR}/${c.name}.crt`, content: c.cert, mode: 0o644 },
-    { path: `${CERTIFICATE_DIR}/${c.name}.chain.crt`, content: c.chain, mode: 0o644 },
-    { path: `${CERTIFICATE_DIR}/${c.name}.key`, content: c.key, mode: 0o600 },
-  ]);
-  return {
-    ...spec,
-    ...(certFiles.length ? { files: [...(spec.files ?? []), ...certFiles] } : {}),
-    ...(capAdd ? { capAdd: [...new Set([...(spec.capAdd ?? []), ...capAdd])] } : {}),
-    ...(sysctls ? { sysctls: { ...spec.sysctls, ...Object.fromEntries(Object.entries(sysctls).map(([k, v]) => [k, String(v)])) } } : {}),
-  };
 }
