@@ -10,8 +10,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { defineComponent } from "../registry.ts";
-import { engine, runLabels } from "../runtime/docker.ts";
-import { fileFromImage, goProgramImage, type GoProgram } from "../runtime/go-build.ts";
+import { installGoProgram, type GoProgram } from "../runtime/go-build.ts";
 
 export const GO_CLIENT: GoProgram = {
   name: "long-poll-go",
@@ -39,10 +38,7 @@ export default defineComponent({
     };
   },
   async afterStart(instance, ctx) {
-    const tag = await goProgramImage(GO_CLIENT, { log: (l) => ctx.note(l) });
-    const tar = await fileFromImage(tag, GO_CLIENT_PATH, runLabels(ctx.runId));
-    const { docker } = await engine();
-    await docker.getContainer(instance.container.id).putArchive(tar, { path: "/usr/local/bin" });
+    await installGoProgram(GO_CLIENT, instance.container, ctx.labels, { log: (l) => ctx.note(l) });
   },
   actions: {},
   observables: {},

@@ -9,8 +9,7 @@ import { z } from "zod";
 import { clientCerts, DOCKER_TLS_PORT } from "../components/docker-daemon.ts";
 import { defineDriver, type StepContext } from "../registry.ts";
 import { execOutput } from "./exec.ts";
-import { firstFileOfTar } from "../runtime/container.ts";
-import { fileFromImage, goProgramImage, type GoProgram } from "../runtime/go-build.ts";
+import { goProgramImage, installGoProgram, type GoProgram } from "../runtime/go-build.ts";
 import { REPO_ROOT } from "../runtime/images.ts";
 import { componentRef, incidentDuration, type Duration } from "../schema/types.ts";
 
@@ -51,13 +50,9 @@ const secs = (d: Duration) => `${+(d.ms / 1000).toFixed(3)}`;
 
 async function install(args: Args, ctx: StepContext) {
   const target = ctx.component(args.in.name).container;
-  const tag = await goProgramImage(ATTACH_PROGRAM);
-  const bin = firstFileOfTar(await fileFromImage(tag, `/usr/local/bin/${ATTACH_PROGRAM.binary}`, ctx.labels));
+  await installGoProgram(ATTACH_PROGRAM, target, ctx.labels);
   const certs = await clientCerts(ctx.component(args.daemon.name));
-  await target.copyContent([
-    { path: `/usr/local/bin/${ATTACH_PROGRAM.binary}`, content: bin, mode: 0o755 },
-    ...[...certs].map(([name, content]) => ({ path: `/certs/${name}`, content, mode: 0o600 })),
-  ]);
+  await target.copyContent([...certs].map(([name, content]) => ({ path: `/certs/${name}`, content, mode: 0o600 })));
 }
 
 export default defineDriver({

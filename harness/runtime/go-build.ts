@@ -7,6 +7,7 @@ import { existsSync, statSync } from "node:fs";
 import { ScenarioRuntimeError } from "../errors.ts";
 import { engine } from "./docker.ts";
 import { ensureSource, sourceFromFolder, tagOf, type BuildOptions, type ImageSource } from "./images.ts";
+import type { RunContainer } from "./types.ts";
 
 export const GO_VERSIONS = ["1.19", "1.23"] as const;
 export type GoVersion = (typeof GO_VERSIONS)[number];
@@ -37,11 +38,7 @@ FROM \${NETREPRO_TOOLS_IMAGE}
 COPY --from=build /out/${p.binary} /usr/local/bin/${p.binary}
 ENTRYPOINT ["/usr/local/bin/${p.binary}"]
 `;
-  const src = sourceFromFolder(p.name, p.dir, { Dockerfile: dockerfile }, ["golang", "tools"]);
-  // Sources go under src/ in the build context.
-  const files: ImageSource["files"] = new Map();
-  for (const [k, v] of src.files) files.set(k === "Dockerfile" ? k : `src/${k}`, v);
-  return { ...src, files };
+  return sourceFromFolder(p.name, dockerfile, p.dir, "src");
 }
 
 const sources = new Map<string, ImageSource>();
@@ -84,4 +81,13 @@ export function fileFromImage(image: string, path: string, labels: Record<string
     archives.set(key, p);
   }
   return p;
+}
+
+/**
+ * Builds the program if needed and puts its binary into a running container's /usr/local/bin
+ * (through the archive endpoint, so the container needs no tools for it).
+ */
+export async function installGoProgram(p: GoProgram, target: RunContainer, labels: Record<string, string>, opts: BuildOptions = {}): Promise<void> {
+  const tag = await goProgramImage(p, opts);
+  await target.putArchive(await fileFromImage(tag, `/usr/local/bin/${p.binary}`, labels), "/usr/local/bin");
 }

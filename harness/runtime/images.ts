@@ -231,9 +231,12 @@ async function pruneOldTags(name: string, keep: string): Promise<void> {
   }
 }
 
-/** A build context from a folder on disk plus generated files (a Dockerfile, say). */
-export function sourceFromFolder(name: string, dir: string, generated: Record<string, string>, needs: string[]): ImageSource {
-  const files = existsSync(dir) ? readTree(dir) : new Map();
-  for (const [k, v] of Object.entries(generated)) files.set(k, { content: Buffer.from(v), mode: 0o644 });
-  return { name, files, needs };
+/**
+ * A build context from a generated Dockerfile and a folder on disk placed under `prefix`; the
+ * images it needs come from its `ARG NETREPRO_<NAME>_IMAGE` lines, as for docker/ folders.
+ */
+export function sourceFromFolder(name: string, dockerfile: string, dir: string, prefix: string): ImageSource {
+  const files = existsSync(dir) ? readTree(dir, new Map(), prefix) : new Map<string, { content: Buffer; mode: number }>();
+  files.set("Dockerfile", { content: Buffer.from(dockerfile), mode: 0o644 });
+  return { name, files, needs: imageArgs(dockerfile) };
 }
